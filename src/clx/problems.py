@@ -1,0 +1,105 @@
+"""Structured errors and warnings that cross process boundaries as plain JSON.
+
+Every failure in clx ends up as a Problem so that the build report can name the
+source file, the variant(s), the message and the source line, whatever part of the
+system found it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+from typing import Any
+
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
+
+def strip_ansi(text: str) -> str:
+    return _ANSI.sub("", text)
+
+
+class Severity(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+class Category(StrEnum):
+    """Who has to act: the author (content), the operator (configuration), or nobody (retry)."""
+
+    CONTENT = "content"
+    CONFIGURATION = "configuration"
+    INFRASTRUCTURE = "infrastructure"
+
+
+@dataclass(frozen=True)
+class Problem:
+    message: str
+    file: str | None = None  # relative to the course root, '/'-separated
+    line: int | None = None
+    variants: tuple[str, ...] = field(default_factory=tuple)  # e.g. ("de/completed/html",)
+    target: str | None = None  # for renders and copies: the target path
+    severity: Severity = Severity.ERROR
+    category: Category = Category.CONTENT
+    detail: str | None = None  # excerpt, traceback tail, …
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["variants"] = list(self.variants)
+        d["severity"] = str(self.severity)
+        d["category"] = str(self.category)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Problem:
+        return cls(
+            message=d["message"],
+            file=d.get("file"),
+            line=d.get("line"),
+            variants=tuple(d.get("variants") or ()),
+            target=d.get("target"),
+            severity=Severity(d.get("severity", "error")),
+            category=Category(d.get("category", "content")),
+            detail=d.get("detail"),
+        )
+
+    def format(self) -> str:
+        """One line as in the reference: ``error: file:line [variants]: message``."""
+        where = self.file or "<course>"
+        if self.line is not None:
+            where += f":{self.line}"
+        if self.target:
+            where += f" -> {self.target}"
+        if self.variants:
+            where += f" [{', '.join(self.variants)}]"
+        return f"{self.severity}: {where}: {self.message}"
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity is Severity.ERROR
+
+
+class ClxError(Exception):
+    """Base of clx's exceptions; carries the problems that explain it."""
+
+    category = Category.CONTENT
+
+    def __init__(self, message: str, problems: list[Problem] | None = None) -> None:
+        super().__init__(message)
+        self.problems = problems or []
+
+
+class ContentError(ClxError):
+    """The author's input is wrong; retrying cannot help."""
+
+
+class ConfigurationError(ClxError):
+    """A tool or setting is missing; the operator has to act."""
+
+    category = Category.CONFIGURATION
+
+
+class InfrastructureError(ClxError):
+    """A process died or timed out; another attempt may succeed."""
+
+    category = Category.INFRASTRUCTURE

@@ -1,0 +1,69 @@
+"""Content-addressed blob store under ``.clx/blobs``.
+
+The build hashes every input file once and stores it here; job payloads name inputs
+by hash. A worker therefore always processes exactly the bytes the build hashed, even
+if an author saves a file while the build runs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def atomic_write(path: Path, data: bytes, *, only_if_changed: bool = True) -> bool:
+    """Write via a temporary file in the same folder and rename; never a torn file.
+
+    Returns True if the file was (re)written, False if its bytes were already equal
+    (then the modification time is kept, which keeps git and editors calm).
+    """
+    if only_if_changed:
+        try:
+            if path.stat().st_size == len(data) and path.read_bytes() == data:
+                return False
+        except OSError:
+            pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        with open(os.devnull, "w"):
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+        raise
+    return True
+
+
+class BlobStore:
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    def path(self, digest: str) -> Path:
+        return self.root / digest[:2] / digest
+
+    def put(self, data: bytes) -> str:
+        digest = sha256(data)
+        p = self.path(digest)
+        if not p.exists():
+            atomic_write(p, data, only_if_changed=False)
+        return digest
+
+    def get(self, digest: str) -> bytes:
+        data = self.path(digest).read_bytes()
+        if sha256(data) != digest:
+            raise OSError(f"blob {digest} is corrupt")
+        return data
+
+    def has(self, digest: str) -> bool:
+        return self.path(digest).exists()
