@@ -7,6 +7,7 @@ if an author saves a file while the build runs.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import tempfile
@@ -36,11 +37,8 @@ def atomic_write(path: Path, data: bytes, *, only_if_changed: bool = True) -> bo
             f.write(data)
         os.replace(tmp, path)
     except BaseException:
-        with open(os.devnull, "w"):
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
         raise
     return True
 

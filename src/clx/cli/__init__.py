@@ -1,1 +1,1 @@
-"""clx.cli"""
+"""Command line interface."""

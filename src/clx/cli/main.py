@@ -1,0 +1,64 @@
+"""Command line entry point: parse arguments, call into clx, print, choose the exit code.
+
+No business logic lives here. User-facing failures raise ``UsageError`` (exit 2) or
+surface as spec errors (exit 2); build failures exit 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from clx.cli import commands
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def _add_course_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("spec", help="course spec XML file (course-specs/*.xml)")
+    p.add_argument("--course-root", help="course root (default: parent of the spec's folder)")
+    p.add_argument("--output-dir", help="output root (default: <course root>/output)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="clx", description="Build courses from one source.")
+    parser.add_argument("--log-level", default="WARNING", help=argparse.SUPPRESS)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("plan", help="print what a build would produce")
+    _add_course_args(p)
+    p.add_argument("-v", "--verbose", action="store_true", help="list every planned output path")
+    p.set_defaults(func=commands.plan)
+
+    p = sub.add_parser("build", help="build every output of a course")
+    _add_course_args(p)
+    p.add_argument("--workers", type=int, help="notebook workers (default: CPU count)")
+    p.add_argument("--cell-timeout", type=float, default=120.0, help="seconds per notebook cell")
+    p.add_argument("--image-format", choices=["png", "svg"], default="png",
+                   help="svg additionally writes an SVG next to every PNG render")
+    p.add_argument("--write-source-renders", action="store_true",
+                   help="also write diagram renders into the source tree (editor previews)")
+    p.add_argument("--stall-timeout", type=float, default=300.0,
+                   help="report and stop when no job finishes for this many seconds")
+    p.set_defaults(func=commands.build)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return args.func(args)
+    except commands.UsageError as e:
+        print(f"clx: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("clx: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,69 @@
+"""A loaded course: spec + the topics it names, with every topic id resolved.
+
+Loading is all-or-nothing for spec errors (every missing topic id listed at once) so
+that no work starts on a course that cannot be built as written.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from clx.course.languages import LANGUAGES, ProgLang
+from clx.course.spec import CourseSpec, SpecError, load_spec
+from clx.course.topics import Topic, TopicFinder
+from clx.problems import Category, Problem
+
+
+@dataclass
+class Course:
+    spec: CourseSpec
+    root: Path
+    output_root: Path
+    topics: dict[str, Topic]  # every topic the spec references, by id
+    warnings: list[Problem] = field(default_factory=list)
+
+    @property
+    def prog_lang(self) -> ProgLang:
+        return LANGUAGES[self.spec.prog_lang]
+
+    @property
+    def state_dir(self) -> Path:
+        return self.root / ".clx"
+
+    def rel(self, path: Path) -> str:
+        try:
+            return path.relative_to(self.root).as_posix()
+        except ValueError:
+            return str(path)
+
+
+def default_course_root(spec_path: Path) -> Path:
+    """``<root>/course-specs/x.xml`` → ``<root>`` (spec section 2)."""
+    return spec_path.resolve().parent.parent
+
+
+def load_course(
+    spec_path: Path, course_root: Path | None = None, output_root: Path | None = None
+) -> Course:
+    """Load spec and topics; raise SpecError with every spec error found."""
+    root = (course_root or default_course_root(spec_path)).resolve()
+    out = (output_root or root / "output").resolve()
+    spec, warnings = load_spec(spec_path, root)
+    if not (root / "slides").is_dir() and any(s.topics for s in spec.sections):
+        raise SpecError([Problem(
+            f"no slides/ folder in the course root {root}", file=spec.file,
+            category=Category.CONFIGURATION,
+        )])
+    finder = TopicFinder(root, LANGUAGES[spec.prog_lang], skip=(out,))
+    entries = finder.entries()
+    missing = [
+        Problem(f"Topic not found: {ref.id}", file=spec.file, line=ref.line,
+                category=Category.CONFIGURATION)
+        for section in spec.sections for ref in section.topics if ref.id not in entries
+    ]
+    if missing:
+        raise SpecError(missing)
+    wanted = {ref.id for s in spec.sections for ref in s.topics}
+    topics = {tid: finder.topic(tid, entry) for tid, entry in entries.items() if tid in wanted}
+    return Course(spec, root, out, topics, warnings + finder.warnings)

@@ -1,0 +1,280 @@
+"""The output plan: every file a build must produce, decided before any work starts.
+
+Numbers, titles and paths are fixed from the course structure alone, so a failing
+notebook keeps its number and both languages agree. Conflicts between sources that
+map to one output path are resolved here, once, by the rules of spec 11.6.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from clx.course.course import Course
+from clx.course.files import FileClass, render_target
+from clx.course.ignore import DIAGRAM_SOURCE_DIRS
+from clx.course.languages import ProgLang, language_for_suffix
+from clx.course.layout import Layout
+from clx.course.naming import header_line, header_titles
+from clx.course.spec import SectionSpec
+from clx.course.topics import Topic, TopicFile, TopicFinder
+from clx.course.variants import Variant, all_variants
+from clx.problems import Problem, Severity
+
+
+@dataclass(frozen=True)
+class NotebookOutput:
+    topic: Topic
+    file: TopicFile
+    source_rel: str  # relative to the course root
+    section: SectionSpec
+    section_index: int
+    number: int
+    titles: dict[str, str]
+    prog_lang: ProgLang
+    html: bool
+    paths: dict[Variant, Path]
+
+    def page_title(self, lang: str) -> str:
+        return Layout.page_title(self.number, self.titles[lang])
+
+
+@dataclass
+class DiagramOutput:
+    topic: Topic
+    file: TopicFile
+    source_rel: str
+    render_target: str  # relative to the topic base
+    targets: list[Path] = field(default_factory=list)  # every placed copy of the image
+
+
+@dataclass(frozen=True)
+class CopyOutput:
+    source: Path
+    source_rel: str
+    target: Path
+    origin: str  # "data" or "dir-group"
+
+
+@dataclass
+class OutputPlan:
+    course: Course
+    layout: Layout
+    notebooks: list[NotebookOutput] = field(default_factory=list)
+    diagrams: list[DiagramOutput] = field(default_factory=list)
+    copies: list[CopyOutput] = field(default_factory=list)
+    errors: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+
+    def counts(self) -> dict[str, int]:
+        c: Counter[str] = Counter()
+        for nb in self.notebooks:
+            for v in nb.paths:
+                c[f"notebook-{v.format}"] += 1
+        c["notebooks"] = len({nb.source_rel for nb in self.notebooks})
+        c["diagrams"] = len(self.diagrams)
+        c["diagram-images"] = sum(len(d.targets) for d in self.diagrams)
+        for cp in self.copies:
+            c[f"copy-{cp.origin}"] += 1
+        return dict(sorted(c.items()))
+
+    def all_paths(self) -> list[Path]:
+        paths = [p for nb in self.notebooks for p in nb.paths.values()]
+        paths += [t for d in self.diagrams for t in d.targets]
+        paths += [cp.target for cp in self.copies]
+        return sorted(paths)
+
+
+# Priority of output classes when two sources map to one path (spec 11.6).
+_PRIORITY = {"notebook": 3, "render": 2, "copy": 1}
+
+
+@dataclass
+class _Claim:
+    cls: str
+    order: tuple
+    source_rel: str
+    topic_id: str | None
+    item: object
+
+
+class _Planner:
+    def __init__(self, course: Course) -> None:
+        self.course = course
+        self.layout = Layout(course.output_root, course.spec.name)
+        self.plan = OutputPlan(course, self.layout)
+        self.claims: dict[Path, _Claim] = {}
+        self.diagrams: dict[str, DiagramOutput] = {}
+        self._titles: dict[str, dict[str, str]] = {}
+
+    def warn(self, message: str, file: str | None = None, line: int | None = None) -> None:
+        self.plan.warnings.append(Problem(message, file=file, line=line, severity=Severity.WARNING))
+
+    def titles(self, topic: Topic, f: TopicFile) -> dict[str, str]:
+        rel = topic.source_rel(f)
+        if rel not in self._titles:
+            try:
+                raw = f.path.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                raw = ""
+            stem = f.path.name.rsplit(".", 1)[0]
+            titles, warning = header_titles(raw, stem)
+            if warning:
+                self.warn(warning, rel, header_line(raw))
+            self._titles[rel] = titles
+        return self._titles[rel]
+
+    def claim(self, target: Path, claim: _Claim) -> None:
+        old = self.claims.get(target)
+        if old is None:
+            self.claims[target] = claim
+            return
+        new_wins = (_PRIORITY[claim.cls], claim.order) > (_PRIORITY[old.cls], old.order)
+        winner, loser = (claim, old) if new_wins else (old, claim)
+        self.claims[target] = winner
+        if self._silent_conflict(winner, loser):
+            return
+        self.warn(
+            f"output path conflict at {self.layout.relative(target)}: {winner.source_rel} "
+            f"replaces {loser.source_rel}",
+            winner.source_rel,
+        )
+
+    def _silent_conflict(self, a: _Claim, b: _Claim) -> bool:
+        if a.cls == b.cls == "copy":
+            pa, pb = a.item.source, b.item.source  # type: ignore[attr-defined]
+            try:
+                return pa.stat().st_size == pb.stat().st_size and pa.read_bytes() == pb.read_bytes()
+            except OSError:
+                return False
+        # A render replacing the stale image at its own target is expected.
+        return {a.cls, b.cls} == {"render", "copy"} and a.topic_id == b.topic_id
+
+    # --- topics -------------------------------------------------------------------
+
+    def run(self) -> OutputPlan:
+        spec = self.course.spec
+        for s_idx, section in enumerate(spec.sections):
+            number = 0
+            for t_idx, ref in enumerate(section.topics):
+                topic = self.course.topics[ref.id]
+                order = (s_idx, t_idx)
+                number = self.add_topic(topic, section, s_idx, order, ref.html, number)
+        self.add_dir_groups()
+        self.finish()
+        return self.plan
+
+    def add_topic(
+        self, topic: Topic, section: SectionSpec, s_idx: int, order: tuple, html: bool, number: int
+    ) -> int:
+        variants = all_variants(html)
+        notebook_langs: list[ProgLang] = []
+        for f in topic.files:
+            if f.cls is not FileClass.NOTEBOOK:
+                continue
+            number += 1
+            pl = language_for_suffix(f.path.suffix)
+            assert pl is not None
+            notebook_langs.append(pl)
+            titles = self.titles(topic, f)
+            paths = {
+                v: self.layout.notebook_path(v, pl, section.name, number, titles[v.lang])
+                for v in variants
+            }
+            nb = NotebookOutput(
+                topic, f, topic.source_rel(f), section, s_idx, number, titles, pl, html, paths
+            )
+            self.plan.notebooks.append(nb)
+            for p in paths.values():
+                self.claim(p, _Claim("notebook", (*order, f.relpath), nb.source_rel, topic.id, nb))
+
+        prog_langs = notebook_langs or [self.course.prog_lang]
+        dirs = sorted({
+            self.layout.variant_dir(v, pl, section.name) for v in variants for pl in prog_langs
+        })
+        targets_seen: dict[str, str] = {}
+        for f in topic.files:
+            rel = topic.source_rel(f)
+            if f.cls in (FileClass.PLANTUML, FileClass.DRAWIO):
+                target = render_target(f.relpath)
+                if target in targets_seen and targets_seen[target] != rel:
+                    self.plan.errors.append(Problem(
+                        f"two diagrams render to {target}: {targets_seen[target]} is used, "
+                        f"this one is not", file=rel, target=target,
+                    ))
+                    continue
+                targets_seen[target] = rel
+                d = self.diagrams.get(rel)
+                if d is None:
+                    d = self.diagrams[rel] = DiagramOutput(topic, f, rel, target)
+                claim = _Claim("render", (*order, f.relpath), rel, topic.id, d)
+                for folder in dirs:
+                    self.claim(folder / target, claim)
+            elif f.cls is FileClass.DATA:
+                for folder in dirs:
+                    cp = CopyOutput(f.path, rel, folder / f.relpath, "data")
+                    self.claim(cp.target, _Claim("copy", (*order, f.relpath), rel, topic.id, cp))
+        return number
+
+    # --- dir-groups ---------------------------------------------------------------
+
+    def add_dir_groups(self) -> None:
+        root = self.course.root
+        finder = TopicFinder(root, self.course.prog_lang, skip=(self.course.output_root,))
+        n_sections = len(self.course.spec.sections)
+        for g_idx, group in enumerate(self.course.spec.dir_groups):
+            source = root / group.path
+            if not source.is_dir():
+                self.plan.errors.append(Problem(
+                    f"dir-group folder not found: {group.path}", file=self.course.spec.file,
+                    line=group.line,
+                ))
+                continue
+            parts: list[tuple[Path, str]] = []
+            if group.subdirs is None:
+                parts.append((source, ""))
+            for sub in group.subdirs or ():
+                if (source / sub).is_dir():
+                    parts.append((source / sub, sub))
+                else:
+                    self.plan.errors.append(Problem(
+                        f"dir-group subdir not found: {group.path}/{sub}",
+                        file=self.course.spec.file, line=group.line,
+                    ))
+            for folder, prefix in parts:
+                files = finder.walk(folder, extra_dir_filter=DIAGRAM_SOURCE_DIRS.__contains__)
+                for lang in ("de", "en"):
+                    target_dir = self.layout.dir_group_dir(lang, group.name)
+                    for relpath, p in files:
+                        rel_out = f"{prefix}/{relpath}" if prefix else relpath
+                        cp = CopyOutput(p, self.course.rel(p), target_dir / rel_out, "dir-group")
+                        order = (n_sections, g_idx, rel_out)
+                        self.claim(cp.target, _Claim("copy", order, cp.source_rel, None, cp))
+
+    def finish(self) -> None:
+        """Keep only winning claims: drop losing notebook paths, renders and copies."""
+        won_notebook: set[tuple[int, Path]] = set()
+        for target, c in self.claims.items():
+            if c.cls == "notebook":
+                won_notebook.add((id(c.item), target))
+            elif c.cls == "render":
+                c.item.targets.append(target)  # type: ignore[attr-defined]
+            else:
+                self.plan.copies.append(c.item)  # type: ignore[arg-type]
+        for nb in self.plan.notebooks:
+            for v, p in list(nb.paths.items()):
+                if (id(nb), p) not in won_notebook:
+                    del nb.paths[v]
+        self.plan.diagrams = [d for d in self.diagrams.values() if d.targets]
+        for d in self.plan.diagrams:
+            d.targets.sort()
+        self.plan.copies.sort(key=lambda c: c.target)
+
+
+def plan_outputs(course: Course) -> OutputPlan:
+    """Compute every output of a course; problems land in ``plan.errors``/``plan.warnings``."""
+    return _Planner(course).run()
+
+
+__all__ = ["CopyOutput", "DiagramOutput", "NotebookOutput", "OutputPlan", "plan_outputs"]

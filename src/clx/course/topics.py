@@ -1,0 +1,187 @@
+"""Modules, topics and the files of each topic (spec sections 4 and 5).
+
+Every walk is sorted by code-point order, so the winner of a duplicate id and the
+order of files never depend on the file system.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from clx.course.files import (
+    DRAWIO_SUFFIXES,
+    PLANTUML_SUFFIXES,
+    FileClass,
+    classify,
+    image_sources,
+    imported_modules,
+    module_file_name,
+    render_target,
+)
+from clx.course.ignore import ignored_dir, ignored_file
+from clx.course.languages import ProgLang
+from clx.problems import Problem, Severity
+
+
+@dataclass(frozen=True)
+class TopicFile:
+    relpath: str  # relative to the topic base, '/'-separated
+    path: Path
+    cls: FileClass
+
+
+@dataclass(frozen=True)
+class Topic:
+    id: str
+    path: Path  # the directory, or the file of a file topic
+    relpath: str  # relative to the course root
+    is_file: bool
+    files: tuple[TopicFile, ...]
+
+    @property
+    def base(self) -> Path:
+        """The folder that relative paths of this topic's files start from."""
+        return self.path.parent if self.is_file else self.path
+
+    @property
+    def base_rel(self) -> str:
+        parent = self.relpath.rsplit("/", 1)[0] if self.is_file else self.relpath
+        return parent
+
+    def source_rel(self, f: TopicFile) -> str:
+        """A file's path relative to the course root, for messages."""
+        return f"{self.base_rel}/{f.relpath}"
+
+
+def topic_id(entry_name: str) -> str | None:
+    stem = entry_name.rsplit(".", 1)[0] if "." in entry_name else entry_name
+    parts = stem.split("_")
+    return "_".join(parts[2:]) if len(parts) >= 3 else None
+
+
+def _warn(message: str, file: str | None = None, line: int | None = None) -> Problem:
+    return Problem(message, file=file, line=line, severity=Severity.WARNING)
+
+
+class TopicFinder:
+    """Finds topic entries below ``slides/`` and lists their files."""
+
+    def __init__(self, course_root: Path, prog_lang: ProgLang, skip: tuple[Path, ...] = ()) -> None:
+        self.root = course_root
+        self.prog_lang = prog_lang
+        self.skip = {p.resolve() for p in (course_root / ".clx", *skip)}
+        self.warnings: list[Problem] = []
+
+    def rel(self, p: Path) -> str:
+        return p.relative_to(self.root).as_posix()
+
+    def _skipped(self, p: Path) -> bool:
+        return p.resolve() in self.skip
+
+    def entries(self) -> dict[str, Path]:
+        """Topic id → entry path, first in sorted order wins (duplicates warned)."""
+        slides = self.root / "slides"
+        found: dict[str, Path] = {}
+        if not slides.is_dir():
+            return found
+        for module in sorted(slides.iterdir(), key=lambda p: p.name):
+            if not module.is_dir() or ignored_dir(module.name) or self._skipped(module):
+                continue
+            for entry in sorted(module.iterdir(), key=lambda p: p.name):
+                if entry.is_dir():
+                    if ignored_dir(entry.name) or self._skipped(entry):
+                        continue
+                elif ignored_file(entry.name):
+                    continue
+                tid = topic_id(entry.name)
+                if tid is None:
+                    continue
+                if tid in found:
+                    self.warnings.append(_warn(
+                        f"Duplicate topic id '{tid}': {self.rel(found[tid])} (used) and "
+                        f"{self.rel(entry)} (ignored)"
+                    ))
+                    continue
+                found[tid] = entry
+        return found
+
+    def walk(self, folder: Path, *, extra_dir_filter=None) -> list[tuple[str, Path]]:
+        """Files below a folder as (relpath, path), ignore rules applied, sorted by relpath."""
+        out: list[tuple[str, Path]] = []
+        for dirpath, dirnames, filenames in os.walk(folder):
+            d = Path(dirpath)
+            dirnames[:] = [
+                n for n in dirnames
+                if not ignored_dir(n)
+                and not self._skipped(d / n)
+                and not (extra_dir_filter and extra_dir_filter(n))
+            ]
+            for n in filenames:
+                if ignored_file(n):
+                    continue
+                p = d / n
+                out.append((p.relative_to(folder).as_posix(), p))
+        out.sort(key=lambda t: t[0])
+        return out
+
+    def topic(self, tid: str, entry: Path) -> Topic:
+        if entry.is_dir():
+            files = []
+            for relpath, p in self.walk(entry):
+                files.append(self._file(relpath, p))
+            return Topic(tid, entry, self.rel(entry), False, tuple(files))
+        return Topic(tid, entry, self.rel(entry), True, tuple(self._file_topic_files(entry)))
+
+    def _file(self, relpath: str, p: Path) -> TopicFile:
+        cls, warning = classify(p.name)
+        if warning:
+            self.warnings.append(_warn(warning, file=self.rel(p)))
+        return TopicFile(relpath, p, cls)
+
+    def _file_topic_files(self, entry: Path) -> list[TopicFile]:
+        module = entry.parent
+        files = {entry.name: self._file(entry.name, entry)}
+        try:
+            text = entry.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            text = ""
+        for name in imported_modules(text):
+            fname = module_file_name(name, self.prog_lang)
+            p = module / fname
+            if fname not in files and p.is_file() and not ignored_file(fname):
+                files[fname] = TopicFile(fname, p, FileClass.DATA)
+        diagram_targets: dict[str, str] | None = None
+        for src in image_sources(text):
+            if src in files:
+                continue
+            if diagram_targets is None:
+                diagram_targets = self._module_diagrams(module)
+            if src in diagram_targets:
+                rel = diagram_targets[src]
+                files.setdefault(rel, self._file(rel, module / rel))
+                continue
+            p = module / src
+            if p.is_file() and self._inside(p, module):
+                files[src] = self._file(src, p)
+                continue
+            line = text.count("\n", 0, text.find(src)) + 1
+            self.warnings.append(_warn(
+                f"image '{src}' referenced by <img src> not found", file=self.rel(entry), line=line
+            ))
+        return sorted(files.values(), key=lambda f: f.relpath)
+
+    def _inside(self, p: Path, folder: Path) -> bool:
+        try:
+            rel = p.relative_to(folder).parts
+        except ValueError:
+            return False
+        return not any(ignored_dir(part) for part in rel[:-1]) and not ignored_file(rel[-1])
+
+    def _module_diagrams(self, module: Path) -> dict[str, str]:
+        targets: dict[str, str] = {}
+        for relpath, _p in self.walk(module):
+            if relpath.endswith(PLANTUML_SUFFIXES + DRAWIO_SUFFIXES):
+                targets.setdefault(render_target(relpath), relpath)
+        return targets
