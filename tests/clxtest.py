@@ -1,0 +1,43 @@
+"""Helpers shared by the test suites (importable thanks to pythonpath = tests)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def write_tree(root: Path, files: dict[str, str | bytes]) -> Path:
+    """Build a throwaway course tree from {relative path: content}."""
+    for rel, content in files.items():
+        p = root / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            p.write_bytes(content)
+        else:
+            p.write_text(content, encoding="utf-8")
+    return root
+
+
+SPEC = """<course>
+  <name><de>Python Grundlagen</de><en>Python Basics</en></name>
+  <prog-lang>python</prog-lang>
+  <author>Ada Lovelace</author>
+  <organization><de>Beispiel-Akademie</de><en>Example Academy</en></organization>
+  <sections>
+    <section>
+      <name><de>Woche 1</de><en>Week 1</en></name>
+      <topics><topic>intro</topic><topic>extra</topic></topics>
+    </section>
+    <section>
+      <name><de>Woche 2</de><en>Week 2</en></name>
+      <topics><topic>loops</topic></topics>
+    </section>
+  </sections>
+  {dir_groups}
+</course>
+"""
+
+
+def header(de: str, en: str) -> str:
+    return f'# j2 from "macros.j2" import header\n# {{{{ header("{de}", "{en}") }}}}\n\n# %%\nx = 1\n'
+
+
