@@ -1,0 +1,1 @@
+"""Not listed in <subdirs>: this folder is NOT copied."""
