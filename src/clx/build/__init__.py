@@ -1,1 +1,1 @@
-"""clx.build"""
+"""Build orchestration: plan → submit → wait → copy → report."""

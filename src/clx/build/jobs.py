@@ -1,0 +1,132 @@
+"""From the output plan to queue jobs: one per (notebook, language) and one per diagram.
+
+Every input a job reads is hashed once and put into the blob store; the payload names
+inputs by hash, so the cache key below covers exactly what the worker will process.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from clx.course.course import Course
+from clx.course.files import FileClass
+from clx.course.outputs import DiagramOutput, NotebookOutput, OutputPlan
+from clx.course.topics import Topic
+from clx.course.variants import LANGS
+from clx.diagrams.payload import DiagramJobPayload
+from clx.queue.model import NewJob
+from clx.store import BlobStore
+from clx.workers.handlers.notebook import NotebookJobPayload
+
+PIPELINE_VERSION = "clx-1"  # bump when processing changes in a way the versions miss
+
+
+@dataclass(frozen=True)
+class BuildSettings:
+    cell_timeout: float = 120.0
+    image_formats: tuple[str, ...] = ("png",)
+
+
+@dataclass
+class PlannedJob:
+    job: NewJob
+    source_rel: str
+    variants: list[str] = field(default_factory=list)  # labels, for reports
+    diagram: DiagramOutput | None = None
+
+
+def cache_key(kind: str, payload: dict[str, Any], versions: dict[str, str]) -> str:
+    """Hash of everything that affects the job's bytes, minus where they are written."""
+    canonical = {k: v for k, v in payload.items() if k != "outputs"}
+    blob = json.dumps([kind, canonical, versions, PIPELINE_VERSION], sort_keys=True)
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+class JobPlanner:
+    def __init__(self, course: Course, plan: OutputPlan, settings: BuildSettings,
+                 versions: dict[str, str] | None = None) -> None:
+        self.course = course
+        self.plan = plan
+        self.settings = settings
+        self.versions = versions or {}
+        self.blobs = BlobStore(course.state_dir / "blobs")
+        self._file_hashes: dict[Path, str] = {}
+        self._topic_files: dict[tuple[str, str], dict[str, str]] = {}
+        self._templates: dict[str, str] | None = None
+
+    def put(self, path: Path) -> str:
+        digest = self._file_hashes.get(path)
+        if digest is None:
+            digest = self._file_hashes[path] = self.blobs.put(path.read_bytes())
+        return digest
+
+    def course_templates(self) -> dict[str, str]:
+        if self._templates is None:
+            folder = self.course.root / "templates"
+            self._templates = {}
+            if folder.is_dir():
+                for p in sorted(folder.rglob("*")):
+                    if p.is_file():
+                        self._templates[p.relative_to(folder).as_posix()] = self.put(p)
+        return self._templates
+
+    def topic_files(self, topic: Topic, exclude: str) -> dict[str, str]:
+        """The topic's other files (no diagram sources) by relative path → hash."""
+        key = (topic.id, exclude)
+        if key not in self._topic_files:
+            self._topic_files[key] = {
+                f.relpath: self.put(f.path)
+                for f in topic.files
+                if f.cls in (FileClass.DATA, FileClass.NOTEBOOK) and f.relpath != exclude
+            }
+        return self._topic_files[key]
+
+    def jobs(self) -> list[PlannedJob]:
+        out: list[PlannedJob] = []
+        for nb in self.plan.notebooks:
+            out.extend(self.notebook_jobs(nb))
+        for d in self.plan.diagrams:
+            out.append(self.diagram_job(d))
+        return out
+
+    def notebook_jobs(self, nb: NotebookOutput) -> list[PlannedJob]:
+        text = nb.file.path.read_bytes().decode("utf-8", errors="replace")
+        notebook_dir = nb.file.relpath.rsplit("/", 1)[0] if "/" in nb.file.relpath else ""
+        spec = self.course.spec
+        jobs = []
+        for lang in LANGS:
+            outputs = {v.label: str(p) for v, p in nb.paths.items() if v.lang == lang}
+            if not outputs:
+                continue
+            payload = NotebookJobPayload(
+                source_path=nb.source_rel,
+                text=text,
+                prog_lang=nb.prog_lang.id,
+                lang=lang,
+                notebook_dir=notebook_dir,
+                topic_files=self.topic_files(nb.topic, nb.file.relpath),
+                course_templates=self.course_templates(),
+                author=spec.author[lang],
+                organization=spec.organization[lang],
+                page_title=nb.page_title(lang),
+                cell_timeout=self.settings.cell_timeout,
+                outputs=outputs,
+            ).to_dict()
+            key = cache_key("notebook", payload, self.versions)
+            job = NewJob("notebook", payload, key, tuple(sorted(outputs.values())))
+            jobs.append(PlannedJob(job, nb.source_rel, sorted(outputs)))
+        return jobs
+
+    def diagram_job(self, d: DiagramOutput) -> PlannedJob:
+        digest = self.put(d.file.path)
+        kind = "plantuml" if d.file.cls is FileClass.PLANTUML else "drawio"
+        renders = self.course.state_dir / "renders"
+        outputs = {fmt: str(renders / f"{digest}.{fmt}") for fmt in self.settings.image_formats}
+        payload = DiagramJobPayload(d.source_rel, digest, outputs, target=d.render_target).to_dict()
+        key = cache_key(kind, payload, self.versions)
+        job = NewJob(kind, payload, key, tuple(sorted(outputs.values())))
+        return PlannedJob(job, d.source_rel, diagram=d)
