@@ -177,7 +177,7 @@ class DrawioRenderer:
         """After a failure: reload the page if that is enough, else a new browser."""
         if reload and self._page is not None:
             try:
-                self._page.reload(timeout=self.timeout)
+                self._page.reload(timeout=self.launch_timeout)
                 self.reloads += 1
                 return
             except Exception:  # the page is wedged: fall through to a new browser

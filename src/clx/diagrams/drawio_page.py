@@ -15,6 +15,7 @@ import contextlib
 import json
 import math
 import os
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -185,7 +186,7 @@ class DrawioPage:
         for proc in tree:
             with contextlib.suppress(psutil.Error):
                 proc.kill()
-        psutil.wait_procs(tree, timeout=3)
+        _wait_gone(tree, timeout=3)
         self._pw = self._browser = self._page = self._driver = None
 
     @property
@@ -269,6 +270,30 @@ class DrawioPage:
             raise PageFailure(str(e)) from e
         b = json.loads(raw)
         return Bounds(float(b["x"]), float(b["y"]), float(b["width"]), float(b["height"]))
+
+
+def _wait_gone(procs: list[psutil.Process], timeout: float) -> None:
+    """Wait until each process has exited.
+
+    Chromium's helpers are not our children; once the driver is gone they are reaped
+    by whatever init the machine runs (if at all), so a zombie counts as gone here.
+    """
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not [p for p in procs if _running(p)]:
+            return
+        time.sleep(0.02)
+
+
+def _running(proc: psutil.Process) -> bool:
+    try:
+        if proc.status() == psutil.STATUS_ZOMBIE:
+            with contextlib.suppress(ChildProcessError, psutil.Error):
+                proc.wait(timeout=0)  # reap it if it is ours (the driver)
+            return False
+        return True
+    except psutil.Error:
+        return False
 
 
 def _child_pids() -> set[int]:
