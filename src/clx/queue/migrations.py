@@ -1,0 +1,116 @@
+"""Versioned schema of the SQLite queue database.
+
+Each migration is applied once, in order, inside one write transaction together with
+the version bump, so processes that open a fresh database at the same moment cannot
+apply a step twice. Append new steps; never edit an applied one.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+_STATES = "'pending', 'running', 'succeeded', 'failed', 'cancelled'"
+_WORKER_STATES = "'starting', 'ready', 'busy', 'stopped', 'dead', 'config-error'"
+
+MIGRATIONS: list[list[str]] = [
+    # 1: sessions, jobs, workers, the sequence that orders finished jobs.
+    [
+        # ``key`` is the compact internal reference that job rows and their indexes carry;
+        # AUTOINCREMENT so that a deleted session's key is never handed out again.
+        """CREATE TABLE sessions (
+            key INTEGER PRIMARY KEY AUTOINCREMENT,
+            id TEXT NOT NULL UNIQUE,
+            state TEXT NOT NULL DEFAULT 'open' CHECK (state IN ('open', 'closed')),
+            info TEXT,
+            created_at TEXT NOT NULL,
+            closed_at TEXT
+        )""",
+        f"""CREATE TABLE jobs (
+            id INTEGER PRIMARY KEY,
+            session_key INTEGER NOT NULL REFERENCES sessions(key) ON DELETE CASCADE,
+            kind TEXT NOT NULL,
+            priority INTEGER NOT NULL DEFAULT 0,
+            payload TEXT NOT NULL,
+            cache_key TEXT NOT NULL,
+            outputs TEXT NOT NULL DEFAULT '[]',
+            state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ({_STATES})),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            max_attempts INTEGER NOT NULL DEFAULT 3 CHECK (max_attempts >= 1),
+            lease_token TEXT,
+            lease_expires TEXT,
+            worker_id TEXT,
+            not_before TEXT,
+            result TEXT,
+            error TEXT,
+            finished_seq INTEGER,
+            created_at TEXT NOT NULL,
+            started_at TEXT,
+            finished_at TEXT
+        )""",
+        # Claim order: the partial index holds pending jobs only, so it stays small.
+        """CREATE INDEX jobs_claim ON jobs (session_key, kind, priority DESC, id)
+            WHERE state = 'pending'""",
+        # Dedupe of identical pending work (ON CONFLICT DO NOTHING at enqueue).
+        """CREATE UNIQUE INDEX jobs_pending_identity
+            ON jobs (session_key, kind, cache_key, outputs)
+            WHERE state = 'pending'""",
+        "CREATE INDEX jobs_lease ON jobs (lease_expires) WHERE state = 'running'",
+        "CREATE INDEX jobs_token ON jobs (lease_token) WHERE state = 'running'",
+        "CREATE INDEX jobs_worker ON jobs (worker_id) WHERE state = 'running'",
+        "CREATE INDEX jobs_session ON jobs (session_key)",
+        """CREATE INDEX jobs_finished ON jobs (session_key, finished_seq)
+            WHERE finished_seq IS NOT NULL""",
+        f"""CREATE TABLE workers (
+            id TEXT PRIMARY KEY,
+            session TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+            kinds TEXT NOT NULL,
+            state TEXT NOT NULL CHECK (state IN ({_WORKER_STATES})),
+            pid INTEGER,
+            host TEXT,
+            current_job INTEGER,
+            jobs_done INTEGER NOT NULL DEFAULT 0,
+            error TEXT,
+            started_at TEXT NOT NULL,
+            heartbeat_at TEXT,
+            stopped_at TEXT
+        )""",
+        "CREATE INDEX workers_session ON workers (session)",
+        "CREATE TABLE sequences (name TEXT PRIMARY KEY, value INTEGER NOT NULL)",
+        "INSERT INTO sequences (name, value) VALUES ('finished', 0)",
+    ],
+]
+
+LATEST = len(MIGRATIONS)
+
+
+def current_version(conn: sqlite3.Connection) -> int:
+    try:
+        row = conn.execute("SELECT version FROM schema_version").fetchone()
+    except sqlite3.OperationalError:  # table not there yet: a fresh database
+        return 0
+    return row[0] if row else 0
+
+
+def migrate(conn: sqlite3.Connection) -> int:
+    """Bring the schema to ``LATEST``; returns the version found before."""
+    found = current_version(conn)
+    if found == LATEST:
+        return found
+    if found > LATEST:
+        raise RuntimeError(
+            f"queue database has schema version {found}, newer than this clx ({LATEST})"
+        )
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+        found = current_version(conn)  # re-read under the write lock
+        for version in range(found + 1, LATEST + 1):
+            for statement in MIGRATIONS[version - 1]:
+                conn.execute(statement)
+        conn.execute("DELETE FROM schema_version")
+        conn.execute("INSERT INTO schema_version (version) VALUES (?)", (LATEST,))
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+    return found

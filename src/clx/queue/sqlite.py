@@ -1,0 +1,668 @@
+"""The Queue contract on one SQLite file shared by the build, its workers and its pool.
+
+SQLite has a single writer at a time, which makes every write statement atomic with
+respect to all other processes. The claim therefore needs no row locks: one
+``UPDATE … WHERE id IN (SELECT … LIMIT n) RETURNING …`` selects and leases in one step.
+Multi-statement writes run in ``BEGIN IMMEDIATE`` transactions, which take the write
+lock before reading, so no write ever builds on a stale snapshot.
+
+One SqliteQueue object per thread: the connection is not shared, and it is reopened if
+the object finds itself in a different process than the one that opened it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import sqlite3
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import replace
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from clx.problems import Category
+from clx.queue.base import Queue
+from clx.queue.connection import BUSY_TIMEOUT_SECONDS, connect
+from clx.queue.model import (
+    DEFAULT_LEASE_SECONDS,
+    UNSET,
+    ClaimedJob,
+    Completion,
+    FinishedJobs,
+    JobError,
+    JobRecord,
+    JobState,
+    NewJob,
+    RunningJob,
+    SessionState,
+    Unset,
+    WorkerRecord,
+    WorkerState,
+    format_time,
+    parse_time,
+    utc_now,
+)
+
+_encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+_decode = json.loads
+
+# Keep IN lists well below SQLite's host-parameter limit.
+_CHUNK = 500
+
+# Job rows carry the session's integer key; queries join the sessions table for its id.
+_JOB_COLUMNS = (
+    "j.id, s.id, j.kind, j.state, j.priority, j.cache_key, j.outputs, j.attempts, "
+    "j.max_attempts, j.worker_id, j.lease_token, j.lease_expires, j.not_before, j.result, "
+    "j.error, j.created_at, j.started_at, j.finished_at"
+)
+_JOB_FROM = "FROM jobs j JOIN sessions s ON s.key = j.session_key"
+_SESSION_KEY = "(SELECT key FROM sessions WHERE id = ?)"
+
+# Rows of one enqueue statement: one JSON document, split by SQLite (json_each), which
+# costs far less than encoding every payload separately in Python.
+_ENQUEUE_CHUNK = 5000
+
+_FINISH = (
+    "UPDATE jobs SET state = ?, result = ?, error = ?, lease_expires = NULL, "
+    "not_before = NULL, finished_at = ?, finished_seq = ? WHERE id = ?"
+)
+
+
+def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _marks(n: int) -> str:
+    return ",".join("?" * n)
+
+
+def _dump_optional(value: Mapping[str, Any] | None) -> str | None:
+    return None if value is None else _encode(dict(value))
+
+
+def _load_error(text: str | None) -> JobError | None:
+    return None if text is None else JobError.from_dict(_decode(text))
+
+
+def _job_record(row: Sequence[Any], payload: str | None = None) -> JobRecord:
+    return JobRecord(
+        id=row[0],
+        session=row[1],
+        kind=row[2],
+        state=JobState(row[3]),
+        priority=row[4],
+        cache_key=row[5],
+        outputs=tuple(_decode(row[6])),
+        attempts=row[7],
+        max_attempts=row[8],
+        worker_id=row[9],
+        lease_token=row[10],
+        lease_expires=parse_time(row[11]),
+        not_before=parse_time(row[12]),
+        result=None if row[13] is None else _decode(row[13]),
+        error=_load_error(row[14]),
+        created_at=parse_time(row[15]),  # type: ignore[arg-type]
+        started_at=parse_time(row[16]),
+        finished_at=parse_time(row[17]),
+        payload=None if payload is None else _decode(payload),
+    )
+
+
+class SqliteQueue(Queue):
+    """Queue on a SQLite file.
+
+    ``clock`` supplies the current UTC time (tests pass a controllable one);
+    ``backoff_base``/``backoff_max`` shape the retry delay after an infrastructure
+    failure: base · 2^(attempt-1), capped.
+    """
+
+    def __init__(
+        self,
+        path: Path | str,
+        *,
+        clock: Callable[[], datetime] = utc_now,
+        backoff_base: float = 1.0,
+        backoff_max: float = 60.0,
+        busy_timeout: float = BUSY_TIMEOUT_SECONDS,
+    ) -> None:
+        self.path = Path(path)
+        self.clock = clock
+        self.backoff_base = backoff_base
+        self.backoff_max = backoff_max
+        self._busy_timeout = busy_timeout
+        self._conn: sqlite3.Connection | None = None
+        self._pid = 0
+        self._db()  # open and migrate now, so a bad path fails where it was given
+
+    # --- plumbing ----------------------------------------------------------------------
+
+    def _db(self) -> sqlite3.Connection:
+        if self._conn is None or self._pid != os.getpid():
+            self._conn = connect(self.path, busy_timeout=self._busy_timeout)
+            self._pid = os.getpid()
+        return self._conn
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        db = self._db()
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+
+    def _now(self) -> datetime:
+        return self.clock()
+
+    def _backoff(self, attempts: int) -> float:
+        return min(self.backoff_base * 2 ** max(attempts - 1, 0), self.backoff_max)
+
+    @staticmethod
+    def _next_seq(db: sqlite3.Connection, n: int) -> int:
+        """Reserve ``n`` consecutive finish numbers; returns the first."""
+        end = db.execute(
+            "UPDATE sequences SET value = value + ? WHERE name = 'finished' RETURNING value", (n,)
+        ).fetchone()[0]
+        return end - n + 1
+
+    def _finish(
+        self,
+        db: sqlite3.Connection,
+        rows: Sequence[tuple[int, JobState, str | None, str | None]],
+        now: str,
+    ) -> None:
+        """Move jobs to a final state: rows of (id, state, result JSON, error JSON)."""
+        if not rows:
+            return
+        seq = self._next_seq(db, len(rows))
+        db.executemany(
+            _FINISH,
+            [
+                (str(state), result, error, now, seq + i, job_id)
+                for i, (job_id, state, result, error) in enumerate(rows)
+            ],
+        )
+
+    def _failed_attempt(
+        self,
+        db: sqlite3.Connection,
+        job_id: int,
+        attempts: int,
+        max_attempts: int,
+        error: JobError,
+        result: str | None,
+        now: datetime,
+    ) -> None:
+        """One attempt failed: retry infrastructure failures while attempts remain."""
+        now_t = format_time(now)
+        if error.category is Category.INFRASTRUCTURE and attempts < max_attempts:
+            not_before = format_time(now + timedelta(seconds=self._backoff(attempts)))
+            try:
+                db.execute(
+                    "UPDATE jobs SET state = 'pending', lease_token = NULL, "
+                    "lease_expires = NULL, worker_id = NULL, not_before = ?, result = ?, "
+                    "error = ? WHERE id = ?",
+                    (not_before, result, _encode(error.to_dict()), job_id),
+                )
+                return
+            except sqlite3.IntegrityError:
+                # An identical job was enqueued meanwhile and is pending: it does the work.
+                superseded = JobError.of(
+                    Category.INFRASTRUCTURE,
+                    f"{error.message}; not retried because an identical job is pending",
+                )
+                self._finish(
+                    db, [(job_id, JobState.CANCELLED, result, _encode(superseded.to_dict()))], now_t
+                )
+                return
+        self._finish(db, [(job_id, JobState.FAILED, result, _encode(error.to_dict()))], now_t)
+
+    # --- sessions ----------------------------------------------------------------------
+
+    def open_session(
+        self, session: str | None = None, *, info: Mapping[str, Any] | None = None
+    ) -> str:
+        session = session or uuid.uuid4().hex
+        with self._write() as db:
+            db.execute(
+                "INSERT INTO sessions (id, state, info, created_at) VALUES (?, 'open', ?, ?) "
+                "ON CONFLICT (id) DO UPDATE SET state = 'open', closed_at = NULL",
+                (session, _dump_optional(info), format_time(self._now())),
+            )
+        return session
+
+    def close_session(self, session: str) -> None:
+        with self._write() as db:
+            db.execute(
+                "UPDATE sessions SET state = 'closed', closed_at = ? WHERE id = ?",
+                (format_time(self._now()), session),
+            )
+
+    def session_state(self, session: str) -> SessionState | None:
+        row = self._db().execute("SELECT state FROM sessions WHERE id = ?", (session,)).fetchone()
+        return None if row is None else SessionState(row[0])
+
+    def delete_session(self, session: str) -> None:
+        with self._write() as db:
+            db.execute("DELETE FROM sessions WHERE id = ?", (session,))
+
+    # --- producer ----------------------------------------------------------------------
+
+    def enqueue_many(self, session: str, jobs: Iterable[NewJob]) -> list[int]:
+        rows = [
+            [
+                j.kind,
+                j.priority,
+                j.payload if isinstance(j.payload, dict) else dict(j.payload),
+                j.cache_key,
+                j.outputs if isinstance(j.outputs, list | tuple) else list(j.outputs),
+                j.max_attempts,
+            ]
+            for j in jobs
+        ]
+        if not rows:
+            return []
+        docs = [_encode(rows[i : i + _ENQUEUE_CHUNK]) for i in range(0, len(rows), _ENQUEUE_CHUNK)]
+        now = format_time(self._now())
+        with self._write() as db:
+            row = db.execute("SELECT key FROM sessions WHERE id = ?", (session,)).fetchone()
+            if row is None:
+                raise KeyError(f"unknown queue session {session!r}")
+            key = row[0]
+            before = db.execute("SELECT coalesce(max(id), 0) FROM jobs").fetchone()[0]
+            inserted = 0
+            for doc in docs:
+                inserted += db.execute(
+                    "INSERT INTO jobs (session_key, kind, priority, payload, cache_key, outputs, "
+                    "max_attempts, created_at) "
+                    "SELECT ?, value ->> 0, value ->> 1, value -> 2, value ->> 3, value -> 4, "
+                    "value ->> 5, ? FROM json_each(?) WHERE true ORDER BY key "
+                    "ON CONFLICT DO NOTHING",
+                    (key, now, doc),
+                ).rowcount
+            if inserted == len(rows):
+                # Under the write lock SQLite gives new rows max(id)+1, +2, … in order.
+                after = db.execute("SELECT max(id) FROM jobs").fetchone()[0]
+                if after == before + len(rows):
+                    return list(range(before + 1, after + 1))
+            # Some were duplicates of pending jobs: look each identity up.
+            ids: list[int] = []
+            for doc in docs:
+                ids += [
+                    r[0]
+                    for r in db.execute(
+                        "SELECT (SELECT j.id FROM jobs j WHERE j.session_key = ? "
+                        "AND j.kind = e.value ->> 0 AND j.cache_key = e.value ->> 3 "
+                        "AND j.outputs = e.value -> 4 "
+                        "AND j.state = 'pending') FROM json_each(?) e ORDER BY e.key",
+                        (key, doc),
+                    )
+                ]
+            return ids
+
+    def cancel(self, session: str, job_ids: Iterable[int] | None = None) -> int:
+        now = format_time(self._now())
+        with self._write() as db:
+            sql = (
+                f"SELECT id FROM jobs WHERE session_key = {_SESSION_KEY} "
+                "AND state IN ('pending', 'running')"
+            )
+            if job_ids is None:
+                ids = [r[0] for r in db.execute(sql, (session,))]
+            else:
+                wanted = list(job_ids)
+                ids = []
+                for chunk in _chunks(wanted):
+                    in_chunk = f"{sql} AND id IN ({_marks(len(chunk))})"
+                    ids += [r[0] for r in db.execute(in_chunk, (session, *chunk))]
+            self._finish(db, [(i, JobState.CANCELLED, None, None) for i in ids], now)
+        return len(ids)
+
+    # --- consumer ----------------------------------------------------------------------
+
+    def claim(
+        self,
+        session: str,
+        kinds: Sequence[str],
+        worker_id: str,
+        *,
+        limit: int = 1,
+        lease_seconds: float = DEFAULT_LEASE_SECONDS,
+    ) -> list[ClaimedJob]:
+        kinds = list(kinds)
+        if not kinds or limit < 1:
+            return []
+        db = self._db()
+        # A plain read first: an idle worker's poll then never takes the write lock.
+        if (
+            db.execute(
+                f"SELECT 1 FROM jobs WHERE session_key = {_SESSION_KEY} AND state = 'pending' "
+                f"AND kind IN ({_marks(len(kinds))}) LIMIT 1",
+                (session, *kinds),
+            ).fetchone()
+            is None
+        ):
+            return []
+        token = secrets.token_hex(16)
+        now = self._now()
+        expires = now + timedelta(seconds=lease_seconds)
+        now_t = format_time(now)
+        rows = db.execute(
+            "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_token = ?, "
+            "lease_expires = ?, worker_id = ?, started_at = ?, not_before = NULL "
+            f"WHERE id IN (SELECT id FROM jobs WHERE session_key = {_SESSION_KEY} "
+            "AND state = 'pending' "
+            f"AND kind IN ({_marks(len(kinds))}) "
+            "AND (not_before IS NULL OR not_before <= ?) "
+            "ORDER BY priority DESC, id LIMIT ?) "
+            "RETURNING id, kind, payload, cache_key, outputs, attempts, max_attempts, priority",
+            (token, format_time(expires), worker_id, now_t, session, *kinds, now_t, limit),
+        ).fetchall()
+        rows.sort(key=lambda r: (-r[7], r[0]))
+        return [
+            ClaimedJob(
+                id=r[0],
+                session=session,
+                kind=r[1],
+                payload=_decode(r[2]),
+                cache_key=r[3],
+                outputs=tuple(_decode(r[4])),
+                attempt=r[5],
+                max_attempts=r[6],
+                token=token,
+                lease_expires=expires,
+            )
+            for r in rows
+        ]
+
+    def heartbeat(self, token: str, lease_seconds: float = DEFAULT_LEASE_SECONDS) -> set[int]:
+        expires = format_time(self._now() + timedelta(seconds=lease_seconds))
+        rows = (
+            self._db()
+            .execute(
+                "UPDATE jobs SET lease_expires = ? WHERE lease_token = ? AND state = 'running' "
+                "RETURNING id",
+                (expires, token),
+            )
+            .fetchall()
+        )
+        return {r[0] for r in rows}
+
+    def complete_many(self, completions: Sequence[Completion]) -> list[bool]:
+        if not completions:
+            return []
+        now = format_time(self._now())
+        accepted = [False] * len(completions)
+        with self._write() as db:
+            live: dict[int, str] = {}
+            ids = list({c.job_id for c in completions})
+            for chunk in _chunks(ids):
+                live.update(
+                    db.execute(
+                        f"SELECT id, lease_token FROM jobs WHERE state = 'running' "
+                        f"AND id IN ({_marks(len(chunk))})",
+                        chunk,
+                    ).fetchall()
+                )
+            rows = []
+            for i, c in enumerate(completions):
+                if live.get(c.job_id) == c.token:
+                    del live[c.job_id]  # a second completion of the same job is rejected
+                    accepted[i] = True
+                    rows.append((c.job_id, JobState.SUCCEEDED, _dump_optional(c.result), None))
+            self._finish(db, rows, now)
+        return accepted
+
+    def fail(
+        self,
+        job_id: int,
+        token: str,
+        error: JobError,
+        *,
+        result: Mapping[str, Any] | None = None,
+    ) -> bool:
+        now = self._now()
+        with self._write() as db:
+            row = db.execute(
+                "SELECT attempts, max_attempts FROM jobs WHERE id = ? AND state = 'running' "
+                "AND lease_token = ?",
+                (job_id, token),
+            ).fetchone()
+            if row is None:
+                return False
+            self._failed_attempt(db, job_id, row[0], row[1], error, _dump_optional(result), now)
+        return True
+
+    def release(self, job_ids: Iterable[int], token: str) -> int:
+        released = 0
+        with self._write() as db:
+            for job_id in job_ids:
+                try:
+                    released += db.execute(
+                        "UPDATE jobs SET state = 'pending', attempts = attempts - 1, "
+                        "lease_token = NULL, lease_expires = NULL, worker_id = NULL, "
+                        "started_at = NULL WHERE id = ? AND lease_token = ? AND state = 'running'",
+                        (job_id, token),
+                    ).rowcount
+                except sqlite3.IntegrityError:  # an identical job is pending already
+                    self._finish(
+                        db, [(job_id, JobState.CANCELLED, None, None)], format_time(self._now())
+                    )
+        return released
+
+    def _reclaim(
+        self, where: str, params: tuple[Any, ...], describe: Callable[..., JobError]
+    ) -> int:
+        now = self._now()
+        with self._write() as db:
+            rows = db.execute(
+                "SELECT id, attempts, max_attempts, worker_id, json_extract(payload, '$.file') "
+                f"FROM jobs WHERE state = 'running' AND {where}",
+                params,
+            ).fetchall()
+            for job_id, attempts, max_attempts, worker_id, file in rows:
+                error = describe(worker_id, attempts, max_attempts, file)
+                self._failed_attempt(db, job_id, attempts, max_attempts, error, None, now)
+        return len(rows)
+
+    def reclaim_expired(self) -> int:
+        def describe(worker_id: str | None, attempt: int, max_attempts: int, file: Any) -> JobError:
+            return JobError.of(
+                Category.INFRASTRUCTURE,
+                f"worker {worker_id} stopped renewing its lease (it died or hung) "
+                f"during attempt {attempt} of {max_attempts}",
+                file=file if isinstance(file, str) else None,
+            )
+
+        return self._reclaim("lease_expires < ?", (format_time(self._now()),), describe)
+
+    def release_worker(self, worker_id: str, error: JobError) -> int:
+        def describe(_w: str | None, _a: int, _m: int, file: Any) -> JobError:
+            if not isinstance(file, str):
+                return error
+            return JobError(
+                error.category,
+                tuple(p if p.file else replace(p, file=file) for p in error.problems),
+            )
+
+        return self._reclaim("worker_id = ?", (worker_id,), describe)
+
+    # --- status ------------------------------------------------------------------------
+
+    def counts(self, session: str) -> dict[str, dict[JobState, int]]:
+        out: dict[str, dict[JobState, int]] = {}
+        for kind, state, n in self._db().execute(
+            f"SELECT kind, state, count(*) FROM jobs WHERE session_key = {_SESSION_KEY} "
+            "GROUP BY kind, state",
+            (session,),
+        ):
+            out.setdefault(kind, dict.fromkeys(JobState, 0))[JobState(state)] = n
+        return out
+
+    def finished_since(
+        self, session: str, cursor: int = 0, *, limit: int | None = None
+    ) -> FinishedJobs:
+        sql = (
+            f"SELECT {_JOB_COLUMNS}, j.finished_seq {_JOB_FROM} WHERE s.id = ? "
+            "AND j.finished_seq > ? ORDER BY j.finished_seq"
+        )
+        params: tuple[Any, ...] = (session, cursor)
+        if limit is not None:
+            sql += " LIMIT ?"
+            params += (limit,)
+        rows = self._db().execute(sql, params).fetchall()
+        return FinishedJobs([_job_record(r) for r in rows], rows[-1][-1] if rows else cursor)
+
+    def running(self, session: str) -> list[RunningJob]:
+        now = self._now()
+        out = []
+        for job_id, kind, worker, attempts, started, expires, outputs in self._db().execute(
+            "SELECT id, kind, worker_id, attempts, started_at, lease_expires, outputs FROM jobs "
+            f"WHERE session_key = {_SESSION_KEY} AND state = 'running' ORDER BY started_at, id",
+            (session,),
+        ):
+            started_at = parse_time(started)
+            assert started_at is not None
+            out.append(
+                RunningJob(
+                    id=job_id,
+                    kind=kind,
+                    worker_id=worker,
+                    attempts=attempts,
+                    started_at=started_at,
+                    lease_expires=parse_time(expires),  # type: ignore[arg-type]
+                    elapsed=max((now - started_at).total_seconds(), 0.0),
+                    outputs=tuple(_decode(outputs)),
+                )
+            )
+        return out
+
+    def jobs(
+        self,
+        session: str,
+        *,
+        states: Iterable[JobState] | None = None,
+        kinds: Iterable[str] | None = None,
+    ) -> list[JobRecord]:
+        sql = f"SELECT {_JOB_COLUMNS} {_JOB_FROM} WHERE s.id = ?"
+        params: list[Any] = [session]
+        for column, values in (("state", states), ("kind", kinds)):
+            if values is not None:
+                vals = [str(v) for v in values]
+                sql += f" AND j.{column} IN ({_marks(len(vals))})"
+                params += vals
+        sql += " ORDER BY j.id"
+        return [_job_record(r) for r in self._db().execute(sql, params)]
+
+    def get(self, job_id: int) -> JobRecord | None:
+        row = (
+            self._db()
+            .execute(f"SELECT {_JOB_COLUMNS}, j.payload {_JOB_FROM} WHERE j.id = ?", (job_id,))
+            .fetchone()
+        )
+        return None if row is None else _job_record(row[:-1], row[-1])
+
+    # --- workers -----------------------------------------------------------------------
+
+    def register_worker(
+        self,
+        worker_id: str,
+        session: str,
+        kinds: Sequence[str],
+        *,
+        pid: int | None = None,
+        host: str | None = None,
+    ) -> None:
+        now = format_time(self._now())
+        with self._write() as db:
+            db.execute(
+                "INSERT INTO workers (id, session, kinds, state, pid, host, started_at, "
+                "heartbeat_at) VALUES (?, ?, ?, 'starting', ?, ?, ?, ?) "
+                "ON CONFLICT (id) DO UPDATE SET session = excluded.session, "
+                "kinds = excluded.kinds, state = 'starting', "
+                "pid = coalesce(excluded.pid, workers.pid), "
+                "host = coalesce(excluded.host, workers.host), error = NULL, "
+                "current_job = NULL, stopped_at = NULL, heartbeat_at = excluded.heartbeat_at",
+                (worker_id, session, _encode(list(kinds)), pid, host, now, now),
+            )
+
+    def update_worker(
+        self,
+        worker_id: str,
+        *,
+        state: WorkerState | None = None,
+        pid: int | None | Unset = UNSET,
+        host: str | None | Unset = UNSET,
+        current_job: int | None | Unset = UNSET,
+        jobs_done: int | None = None,
+        error: JobError | None | Unset = UNSET,
+        heartbeat: bool = True,
+    ) -> None:
+        now = format_time(self._now())
+        sets: list[str] = []
+        params: list[Any] = []
+        if state is not None:
+            sets.append("state = ?")
+            params.append(str(state))
+            if state in (WorkerState.STOPPED, WorkerState.DEAD):
+                sets.append("stopped_at = ?")
+                params.append(now)
+        for column, value in (("pid", pid), ("host", host), ("current_job", current_job)):
+            if value is not UNSET:
+                sets.append(f"{column} = ?")
+                params.append(value)
+        if jobs_done is not None:
+            sets.append("jobs_done = ?")
+            params.append(jobs_done)
+        if not isinstance(error, Unset):
+            sets.append("error = ?")
+            params.append(None if error is None else _encode(error.to_dict()))
+        if heartbeat:
+            sets.append("heartbeat_at = ?")
+            params.append(now)
+        if not sets:
+            return
+        with self._write() as db:
+            db.execute(f"UPDATE workers SET {', '.join(sets)} WHERE id = ?", (*params, worker_id))
+
+    def workers(self, session: str | None = None) -> list[WorkerRecord]:
+        sql = (
+            "SELECT id, session, kinds, state, pid, host, current_job, jobs_done, started_at, "
+            "heartbeat_at, stopped_at, error FROM workers"
+        )
+        params: tuple[Any, ...] = ()
+        if session is not None:
+            sql += " WHERE session = ?"
+            params = (session,)
+        sql += " ORDER BY rowid"
+        return [
+            WorkerRecord(
+                id=r[0],
+                session=r[1],
+                kinds=tuple(_decode(r[2])),
+                state=WorkerState(r[3]),
+                pid=r[4],
+                host=r[5],
+                current_job=r[6],
+                jobs_done=r[7],
+                started_at=parse_time(r[8]),  # type: ignore[arg-type]
+                heartbeat_at=parse_time(r[9]),
+                stopped_at=parse_time(r[10]),
+                error=_load_error(r[11]),
+            )
+            for r in self._db().execute(sql, params)
+        ]
+
+    # --- lifetime ----------------------------------------------------------------------
+
+    def close(self) -> None:
+        if self._conn is not None and self._pid == os.getpid():
+            self._conn.close()
+        self._conn = None

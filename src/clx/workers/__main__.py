@@ -1,0 +1,60 @@
+"""``python -m clx.workers``: one long-lived worker process serving some job kinds."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import socket
+import sys
+from pathlib import Path
+
+from clx.queue import DEFAULT_LEASE_SECONDS
+from clx.workers.runtime import Worker, WorkerConfig
+
+
+def parse_args(argv: list[str] | None = None) -> tuple[WorkerConfig, str]:
+    p = argparse.ArgumentParser(prog="python -m clx.workers", description=__doc__)
+    p.add_argument("--db", required=True, type=Path, help="the queue database (.clx/clx.db)")
+    p.add_argument("--session", required=True, help="the build session whose jobs to serve")
+    p.add_argument("--kinds", required=True, help="comma-separated job kinds, e.g. notebook")
+    p.add_argument("--worker-id", help="id in the workers table (default: kinds-host-pid)")
+    p.add_argument("--lease", type=float, default=DEFAULT_LEASE_SECONDS, help="lease seconds")
+    p.add_argument("--batch", type=int, help="jobs per claim (default: from the handlers)")
+    p.add_argument("--backoff-base", type=float, default=1.0, help="first retry delay, s")
+    p.add_argument("--stop-grace", type=float, default=1.0)
+    p.add_argument("--abandon-grace", type=float, default=2.0)
+    p.add_argument("--max-jobs", type=int, help="exit after this many jobs")
+    p.add_argument("--log-level", default="INFO")
+    a = p.parse_args(argv)
+    kinds = tuple(k.strip() for k in a.kinds.split(",") if k.strip())
+    if not kinds:
+        p.error("--kinds needs at least one job kind")
+    return WorkerConfig(
+        db_path=a.db.resolve(),
+        session=a.session,
+        kinds=kinds,
+        worker_id=a.worker_id or f"{'+'.join(kinds)}-{socket.gethostname()}-{os.getpid()}",
+        lease_seconds=a.lease,
+        batch=a.batch,
+        backoff_base=a.backoff_base,
+        stop_grace=a.stop_grace,
+        abandon_grace=a.abandon_grace,
+        max_jobs=a.max_jobs,
+    ), a.log_level
+
+
+def main(argv: list[str] | None = None) -> int:
+    config, level = parse_args(argv)
+    logging.basicConfig(
+        level=level.upper(),
+        stream=sys.stderr,
+        format=f"%(asctime)s %(levelname)s [{config.worker_id}] %(name)s: %(message)s",
+    )
+    worker = Worker(config)
+    worker.install_signal_handlers()
+    return worker.run()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
