@@ -1,0 +1,347 @@
+"""The build's worker pool: start workers, keep them alive, stop them without orphans.
+
+Workers are registered in the database before their processes start, so a status
+command sees them from the first moment. A supervisor pass (a background thread, and
+``check()`` for the build's wait loop) notices a worker that died, hands its running
+jobs back to the queue at once instead of waiting for the lease to expire, kills what
+is left of its process tree and starts a replacement. Stopping (also on Ctrl-C) kills
+every worker together with its tools.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psutil
+
+from clx.problems import Category, InfrastructureError
+from clx.processes import descendants, kill_tree, popen
+from clx.queue import (
+    DEFAULT_LEASE_SECONDS,
+    JobError,
+    SessionState,
+    SqliteQueue,
+    WorkerRecord,
+    WorkerState,
+)
+from clx.workers.runtime import EXIT_ABANDONED, EXIT_OK
+
+log = logging.getLogger(__name__)
+
+
+def default_counts(cpu_count: int | None = None) -> dict[str, int]:
+    """Notebooks are CPU-bound (one per core); one PlantUML JVM and one Chromium suffice
+    (a second gave nothing resp. 1.3x in the measurements)."""
+    return {"notebook": max(1, cpu_count or os.cpu_count() or 1), "plantuml": 1, "drawio": 1}
+
+
+class PoolError(InfrastructureError):
+    """The pool cannot serve a job kind any more (its workers keep dying)."""
+
+
+@dataclass
+class PoolWorker:
+    """One slot of the pool; its process is replaced when it dies."""
+
+    slot: str
+    kinds: tuple[str, ...]
+    worker_id: str = ""
+    process: subprocess.Popen | None = None
+    log_path: Path | None = None
+    crashes: int = 0
+    restarts: int = 0
+    gave_up: bool = False
+    # Last seen descendants, killed if the worker dies and leaves them behind.
+    tree: list[psutil.Process] = field(default_factory=list)
+
+    @property
+    def pid(self) -> int | None:
+        return None if self.process is None else self.process.pid
+
+
+class WorkerPool:
+    """Worker processes for one build session.
+
+    ``counts`` maps a job kind (or several, comma-separated, served by one worker) to a
+    number of workers; default ``default_counts()``. Use as a context manager.
+    """
+
+    def __init__(
+        self,
+        db_path: Path | str,
+        session: str,
+        counts: Mapping[str, int] | None = None,
+        *,
+        log_dir: Path | str | None = None,
+        lease_seconds: float = DEFAULT_LEASE_SECONDS,
+        backoff_base: float = 1.0,
+        max_restarts: int = 10,
+        monitor_interval: float = 0.25,
+        stop_timeout: float = 3.0,
+        worker_args: Sequence[str] = (),
+        python: str = sys.executable,
+        env: Mapping[str, str] | None = None,
+    ) -> None:
+        self.db_path = Path(db_path).resolve()
+        self.session = session
+        self.counts = dict(default_counts() if counts is None else counts)
+        self.log_dir = Path(log_dir) if log_dir else self.db_path.parent / "logs"
+        self.lease_seconds = lease_seconds
+        self.backoff_base = backoff_base
+        self.max_restarts = max_restarts
+        self.monitor_interval = monitor_interval
+        self.stop_timeout = stop_timeout
+        self.worker_args = list(worker_args)
+        self.python = python
+        self.env = dict(env) if env is not None else None
+        self.slots: list[PoolWorker] = [
+            PoolWorker(slot=f"{spec.replace(',', '+')}-{i + 1}", kinds=_kinds(spec))
+            for spec, n in self.counts.items()
+            for i in range(n)
+        ]
+        self._lock = threading.RLock()
+        self._local = threading.local()
+        self._stop_event = threading.Event()
+        self._monitor: threading.Thread | None = None
+        self._started = False
+        self._stopped = False
+        self._next_reclaim = 0.0
+
+    # --- public ------------------------------------------------------------------------
+
+    def __enter__(self) -> WorkerPool:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def worker_ids(self) -> list[str]:
+        return [w.worker_id for w in self.slots]
+
+    def pids(self) -> list[int]:
+        return [w.pid for w in self.slots if w.pid is not None]
+
+    def start(self, *, monitor: bool = True) -> None:
+        """Register every worker, then start all processes at once (no waiting between)."""
+        if self._started:
+            return
+        self._started = True
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        queue = self._queue()
+        for w in self.slots:
+            w.worker_id = f"{w.slot}-{secrets.token_hex(3)}"
+            queue.register_worker(w.worker_id, self.session, w.kinds)
+        for w in self.slots:
+            self._spawn(w, queue, register=False)
+        if monitor:
+            self._monitor = threading.Thread(
+                target=self._monitor_loop, name="clx-pool", daemon=True
+            )
+            self._monitor.start()
+
+    def check(self) -> None:
+        """One supervision pass: replace dead workers, reclaim expired leases.
+
+        Raises PoolError if some job kind has no worker left that could serve it.
+        """
+        self._supervise(self._queue())
+        served = {k for w in self.slots if not w.gave_up for k in w.kinds}
+        lost = sorted({k for w in self.slots for k in w.kinds} - served)
+        if lost:
+            logs = ", ".join(str(w.log_path) for w in self.slots if w.gave_up)
+            raise PoolError(
+                f"no worker left for job kind(s) {', '.join(lost)}: they kept dying (see {logs})"
+            )
+
+    def wait_ready(self, timeout: float = 60.0) -> list[WorkerRecord]:
+        """Wait until every worker finished starting (ready, busy or config-error)."""
+        deadline = time.monotonic() + timeout
+        queue = self._queue()
+        while True:
+            mine = {w.worker_id for w in self.slots}
+            records = [r for r in queue.workers(self.session) if r.id in mine]
+            if all(r.state is not WorkerState.STARTING for r in records) or (
+                time.monotonic() > deadline
+            ):
+                return records
+            time.sleep(0.02)
+
+    def stop(self) -> None:
+        """Stop every worker and its whole process tree; safe to call twice."""
+        if self._stopped or not self._started:
+            return
+        self._stopped = True
+        previous = _ignore_sigint()
+        try:
+            self._stop_event.set()
+            if self._monitor is not None:
+                self._monitor.join(timeout=self.stop_timeout + 5)
+            with self._lock:
+                self._stop_all()
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGINT, previous)
+
+    # --- internals ---------------------------------------------------------------------
+
+    def _queue(self) -> SqliteQueue:
+        queue = getattr(self._local, "queue", None)
+        if queue is None:
+            queue = SqliteQueue(self.db_path, backoff_base=self.backoff_base)
+            self._local.queue = queue
+        return queue
+
+    def _spawn(self, w: PoolWorker, queue: SqliteQueue, *, register: bool = True) -> None:
+        if register:
+            w.worker_id = f"{w.slot}-{secrets.token_hex(3)}"
+            queue.register_worker(w.worker_id, self.session, w.kinds)
+        w.log_path = self.log_dir / f"{w.worker_id}.log"
+        args = [
+            self.python,
+            "-m",
+            "clx.workers",
+            "--db",
+            str(self.db_path),
+            "--session",
+            self.session,
+            "--kinds",
+            ",".join(w.kinds),
+            "--worker-id",
+            w.worker_id,
+            "--lease",
+            str(self.lease_seconds),
+            "--backoff-base",
+            str(self.backoff_base),
+            *self.worker_args,
+        ]
+        env = dict(os.environ if self.env is None else self.env)
+        env.setdefault("PYTHONUNBUFFERED", "1")
+        with open(w.log_path, "ab") as logfile:
+            w.process = popen(
+                args, stdin=subprocess.DEVNULL, stdout=logfile, stderr=subprocess.STDOUT, env=env
+            )
+        w.tree = []
+        queue.update_worker(w.worker_id, pid=w.process.pid, heartbeat=False)
+        log.debug("started worker %s (pid %d)", w.worker_id, w.process.pid)
+
+    def _monitor_loop(self) -> None:
+        queue = SqliteQueue(self.db_path, backoff_base=self.backoff_base)
+        try:
+            while not self._stop_event.wait(self.monitor_interval):
+                try:
+                    self._supervise(queue)
+                except Exception:
+                    log.exception("worker pool supervision failed")
+        finally:
+            queue.close()
+
+    def _supervise(self, queue: SqliteQueue) -> None:
+        with self._lock:
+            if self._stopped:
+                return
+            for w in self.slots:
+                if w.process is None:
+                    continue
+                code = w.process.poll()
+                if code is None:
+                    w.tree = descendants(w.process.pid)
+                else:
+                    self._handle_exit(w, code, queue)
+            if time.monotonic() >= self._next_reclaim:
+                self._next_reclaim = time.monotonic() + max(self.lease_seconds / 4, 0.05)
+                queue.reclaim_expired()
+
+    def _handle_exit(self, w: PoolWorker, code: int, queue: SqliteQueue) -> None:
+        _kill_leftovers(w.tree)
+        w.process, w.tree = None, []
+        crashed = code not in (EXIT_OK, EXIT_ABANDONED)
+        why = f"worker {w.worker_id} exited with code {code}"
+        if crashed:
+            w.crashes += 1
+            error = JobError.of(Category.INFRASTRUCTURE, f"{why} (log: {w.log_path})")
+            queue.update_worker(w.worker_id, state=WorkerState.DEAD, current_job=None, error=error)
+            log.warning("%s; its log: %s", why, w.log_path)
+        released = queue.release_worker(
+            w.worker_id,
+            JobError.of(Category.INFRASTRUCTURE, f"{why} while running this job"),
+        )
+        if released:
+            log.info("handed %d job(s) of %s back to the queue", released, w.worker_id)
+        if queue.session_state(self.session) is not SessionState.OPEN:
+            return  # the build is over; nothing to restart for
+        if w.crashes > self.max_restarts:
+            w.gave_up = True
+            log.error("not restarting %s: it died %d times", w.slot, w.crashes)
+            return
+        w.restarts += 1
+        self._spawn(w, queue)
+
+    def _stop_all(self) -> None:
+        alive = [w for w in self.slots if w.process is not None]
+        for w in alive:
+            assert w.process is not None
+            w.tree = descendants(w.process.pid) or w.tree
+        if alive:
+            with ThreadPoolExecutor(max_workers=len(alive)) as ex:
+                list(ex.map(lambda w: kill_tree(w.process.pid, timeout=self.stop_timeout), alive))
+        queue = self._queue()
+        for w in alive:
+            assert w.process is not None
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                w.process.wait(timeout=self.stop_timeout)
+            _kill_leftovers(w.tree)
+            code = w.process.returncode
+            w.process, w.tree = None, []
+            # A worker killed before it could clean up leaves its row and jobs behind.
+            queue.update_worker(
+                w.worker_id, state=WorkerState.STOPPED, current_job=None, heartbeat=False
+            )
+            queue.release_worker(
+                w.worker_id,
+                JobError.of(
+                    Category.INFRASTRUCTURE,
+                    f"worker {w.worker_id} was stopped (exit code {code}) while running this job",
+                ),
+            )
+        queue.close()
+        self._local.queue = None
+
+
+def _kinds(spec: str) -> tuple[str, ...]:
+    kinds = tuple(k.strip() for k in spec.split(",") if k.strip())
+    if not kinds:
+        raise ValueError(f"empty job kind in worker counts: {spec!r}")
+    return kinds
+
+
+def _kill_leftovers(procs: list[psutil.Process]) -> None:
+    """Kill processes of a dead worker's tree that outlived it (psutil refuses to signal
+    a pid that was reused by an unrelated process)."""
+    survivors = []
+    for p in procs:
+        with contextlib.suppress(psutil.Error):
+            if p.is_running():
+                p.kill()
+                survivors.append(p)
+    psutil.wait_procs(survivors, timeout=2.0)
+
+
+def _ignore_sigint():
+    """While stopping, a second Ctrl-C must not interrupt the cleanup."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGINT, signal.SIG_IGN)
