@@ -1,0 +1,111 @@
+"""SqliteQueue: the shared contract plus what only the SQLite engine promises."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from clx.queue import JobState, NewJob, SqliteQueue, connect
+from clx.queue.migrations import LATEST, current_version
+
+# The contract suite sits next to this file so that future backends can reuse it.
+sys.path.insert(0, str(Path(__file__).parent))
+from queue_contract import Clock, QueueContract, job  # noqa: E402
+
+
+class TestSqliteQueue(QueueContract):
+    @pytest.fixture
+    def queue(self, tmp_path, clock):
+        q = SqliteQueue(tmp_path / ".clx" / "clx.db", clock=clock, backoff_base=1.0)
+        yield q
+        q.close()
+
+
+def test_every_connection_gets_the_shared_settings(tmp_path):
+    conn = connect(tmp_path / "clx.db", busy_timeout=12.5)
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert conn.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
+    assert conn.execute("PRAGMA busy_timeout").fetchone()[0] == 12500
+    assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    assert current_version(conn) == LATEST
+
+
+def test_foreign_keys_protect_jobs(tmp_path):
+    import sqlite3
+
+    conn = connect(tmp_path / "clx.db")
+    with pytest.raises(sqlite3.IntegrityError):
+        conn.execute(
+            "INSERT INTO jobs (session_key, kind, payload, cache_key, created_at) "
+            "VALUES (999, 'noop', '{}', 'k', 'now')"
+        )
+
+
+def test_timestamps_are_stored_as_utc_text(tmp_path):
+    q = SqliteQueue(tmp_path / "clx.db")
+    s = q.open_session()
+    q.enqueue(s, job("a"))
+    (created,) = q._db().execute("SELECT created_at FROM jobs").fetchone()
+    assert created.endswith("Z") and len(created) == len("2026-01-01T00:00:00.000000Z")
+    assert q.jobs(s)[0].created_at.utcoffset().total_seconds() == 0
+
+
+def test_migrations_run_once_even_when_processes_race(tmp_path):
+    db = tmp_path / "fresh.db"
+    code = f"from clx.queue import SqliteQueue; SqliteQueue({str(db)!r}).open_session('s')"
+    procs = [subprocess.Popen([sys.executable, "-c", code]) for _ in range(4)]
+    assert [p.wait(timeout=30) for p in procs] == [0] * 4
+    conn = connect(db)
+    assert conn.execute("SELECT count(*), max(version) FROM schema_version").fetchone() == (
+        1,
+        LATEST,
+    )
+
+
+CLAIMER = textwrap.dedent(
+    """
+    import json, sys
+    from clx.queue import SqliteQueue, Completion
+    q = SqliteQueue(sys.argv[1])
+    got = []
+    while True:
+        jobs = q.claim("s", ["noop"], sys.argv[2], limit=7)
+        if not jobs:
+            break
+        got += [j.id for j in jobs]
+        assert all(q.complete_many([Completion(j.id, j.token) for j in jobs]))
+    print(json.dumps(got))
+    """
+)
+
+
+def test_concurrent_claimers_never_share_a_job(tmp_path):
+    db = tmp_path / "clx.db"
+    q = SqliteQueue(db)
+    q.open_session("s")
+    ids = q.enqueue_many("s", [NewJob("noop", {}, str(i)) for i in range(3000)])
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", CLAIMER, str(db), f"w{i}"], stdout=subprocess.PIPE, text=True
+        )
+        for i in range(3)
+    ]
+    claimed = [json.loads(p.communicate(timeout=60)[0]) for p in procs]
+    everything = [i for part in claimed for i in part]
+    assert sorted(everything) == sorted(ids)  # each job exactly once
+    assert all(part for part in claimed), "every claimer should have won some jobs"
+    assert q.counts("s")["noop"][JobState.SUCCEEDED] == 3000
+
+
+def test_clock_is_used_for_leases(tmp_path):
+    clock = Clock()
+    q = SqliteQueue(tmp_path / "clx.db", clock=clock)
+    q.open_session("s")
+    q.enqueue("s", job("a"))
+    (c,) = q.claim("s", ["noop"], "w", lease_seconds=2)
+    assert c.lease_expires == clock.now.replace(second=2)
