@@ -1,0 +1,310 @@
+"""``render_language``: every requested variant of one notebook in one output language.
+
+The pipeline of course-format.md 8.1 per format (templating cannot see the kind), then
+per kind. Executed HTML is the expensive part, so the plan is:
+
+* code-along HTML is never executed;
+* completed and speaker HTML come from **one** execution of the speaker notebook when
+  no code cell is tagged ``notes`` (completed = speaker minus the notes cells);
+  otherwise each is executed on its own;
+* a notebook without code is exported without a kernel.
+
+Failures become Problems naming the file, the variants and the source line; identical
+errors of several variants are one Problem. A failing variant has no bytes, and an
+executed kind never falls back to unexecuted HTML.
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from nbformat import NotebookNode
+
+from clx.course.languages import LANGUAGES
+from clx.course.variants import Format, Kind, Variant
+from clx.notebooks import formats, tags
+from clx.notebooks.cells import ParseError, SourceCell, parse_cells
+from clx.notebooks.execution import CellFailed, Executor, KernelFailed
+from clx.notebooks.kernels import KernelMissing
+from clx.notebooks.model import LanguageResult, NotebookSettings, NotebookSource
+from clx.notebooks.templating import TemplateFailure, expand
+from clx.problems import Category, Problem, Severity
+
+_TRACEBACK_TAIL = 25  # lines of a kernel traceback kept in a Problem's detail
+
+_ErrorKey = tuple[str, int | None, Category, str | None]
+
+
+@dataclass
+class _Collector:
+    """Errors grouped by identical content (listing their variants) and unique warnings."""
+
+    path: str
+    errors: dict[_ErrorKey, list[Variant]] = field(default_factory=dict)
+    warnings: dict[tuple[int | None, str], None] = field(default_factory=dict)
+
+    def fail(
+        self,
+        variants: Sequence[Variant],
+        message: str,
+        *,
+        line: int | None = None,
+        category: Category = Category.CONTENT,
+        detail: str | None = None,
+    ) -> None:
+        self.errors.setdefault((message, line, category, detail), []).extend(variants)
+
+    def warn(self, line: int | None, message: str) -> None:
+        self.warnings.setdefault((line, message), None)
+
+    def problems(self, order: Sequence[Variant]) -> list[Problem]:
+        rank = {v: i for i, v in enumerate(order)}
+        found = [
+            Problem(
+                message=message,
+                file=self.path,
+                line=line,
+                variants=tuple(v.label for v in sorted(set(vs), key=rank.__getitem__)),
+                category=category,
+                detail=detail,
+            )
+            for (message, line, category, detail), vs in self.errors.items()
+        ]
+        found += [
+            Problem(message=message, file=self.path, line=line, severity=Severity.WARNING)
+            for line, message in sorted(self.warnings, key=lambda k: (k[0] or 0, k[1]))
+        ]
+        return found
+
+
+def render_language(
+    src: NotebookSource,
+    lang: str,
+    variants: Sequence[Variant],
+    page_title: str,
+    settings: NotebookSettings,
+    executor: Executor | None = None,
+) -> LanguageResult:
+    """Bytes for each of ``variants`` (all of language ``lang``), problems, inputs used.
+
+    ``executor`` runs executed HTML variants; without one a temporary executor is made
+    for this call (slow: no warm kernel), which is fine for one-off use and tests.
+    """
+    if any(v.lang != lang for v in variants):
+        raise ValueError(f"variants of another language than {lang!r}: {list(variants)}")
+    if src.prog_lang not in LANGUAGES:
+        raise ValueError(f"unknown notebook language {src.prog_lang!r}")
+    job = _LanguageJob(src, lang, page_title, settings, executor)
+    try:
+        for fmt in dict.fromkeys(v.format for v in variants):
+            job.render_format(fmt, [v for v in variants if v.format is fmt])
+    finally:
+        job.close()
+    result = job.result
+    result.problems = job.collector.problems(variants)
+    result.templates_used = sorted(job.templates_used)
+    return result
+
+
+class _LanguageJob:
+    def __init__(
+        self,
+        src: NotebookSource,
+        lang: str,
+        page_title: str,
+        settings: NotebookSettings,
+        executor: Executor | None,
+    ) -> None:
+        self.src = src
+        self.lang = lang
+        self.page_title = page_title
+        self.settings = settings
+        self._executor = executor
+        self._own_executor: Executor | None = None
+        self.collector = _Collector(src.path)
+        self.templates_used: set[str] = set()
+        self.result = LanguageResult()
+
+    # -- per format -------------------------------------------------------------------------
+
+    def render_format(self, fmt: Format, variants: list[Variant]) -> None:
+        cells = self._prepare(fmt, variants)
+        if cells is None:
+            return
+        for variant in variants:
+            if variant.format is Format.HTML:
+                continue
+            self._guard([variant], lambda v=variant: self._write_plain(v, cells))
+        html = [v for v in variants if v.format is Format.HTML]
+        if html:
+            self._render_html(html, cells)
+
+    def _prepare(self, fmt: Format, variants: list[Variant]) -> list[SourceCell] | None:
+        """Steps 2-6 of 8.1 for one format: template, parse, ids, warnings."""
+        src = self.src
+        expanded = expand(
+            src.text,
+            prog_lang=src.prog_lang,
+            lang=self.lang,
+            fmt=fmt,
+            author=self.settings.author.get(self.lang, ""),
+            organization=self.settings.organization.get(self.lang, ""),
+            beside=src.topic_files,
+            notebook_dir=src.notebook_dir,
+            course_templates=src.course_templates,
+        )
+        self.templates_used.update(expanded.templates_used)
+        if isinstance(expanded, TemplateFailure):
+            self.collector.fail(
+                variants, expanded.message, line=expanded.line, detail=expanded.detail
+            )
+            return None
+        try:
+            cells = parse_cells(expanded, LANGUAGES[src.prog_lang].jupytext_format)
+        except ParseError as exc:
+            first, _, rest = str(exc).partition("\n")
+            self.collector.fail(variants, f"source not parseable: {first}", detail=rest or None)
+            return None
+        for cell in cells:
+            for warning in tags.check_cell(cell):
+                self.collector.warn(warning.line, warning.message)
+        return cells
+
+    def _write_plain(self, variant: Variant, cells: list[SourceCell]) -> None:
+        nb = self._kind_notebook(cells, variant.kind)[0]
+        if variant.format is Format.NOTEBOOK:
+            self.result.outputs[variant] = formats.write_ipynb(nb)
+        else:
+            self.result.outputs[variant] = formats.write_code(nb, self.src.prog_lang)
+
+    def _kind_notebook(
+        self, cells: list[SourceCell], kind: Kind
+    ) -> tuple[NotebookNode, list[SourceCell]]:
+        pairs = tags.kind_cells(cells, self.lang, kind)
+        nb = formats.notebook_node([node for _, node in pairs], self.src.prog_lang)
+        return nb, [cell for cell, _ in pairs]
+
+    # -- HTML -----------------------------------------------------------------------------------
+
+    def _render_html(self, variants: list[Variant], cells: list[SourceCell]) -> None:
+        by_kind = {v.kind: v for v in variants}
+        if Kind.CODE_ALONG in by_kind:
+            variant = by_kind[Kind.CODE_ALONG]
+            self._guard([variant], lambda: self._export(variant, cells, Kind.CODE_ALONG))
+        completed, speaker = by_kind.get(Kind.COMPLETED), by_kind.get(Kind.SPEAKER)
+        if completed and speaker and not tags.has_code_notes(cells, self.lang):
+            self._guard(
+                [completed, speaker], lambda: self._speaker_and_completed(completed, speaker, cells)
+            )
+            return
+        for variant in (completed, speaker):
+            if variant is not None:
+                self._guard([variant], lambda v=variant: self._executed(v, cells))
+
+    def _export(self, variant: Variant, cells: list[SourceCell], kind: Kind) -> None:
+        nb = self._kind_notebook(cells, kind)[0]
+        self.result.outputs[variant] = formats.write_html(nb, self.page_title)
+
+    def _executed(self, variant: Variant, cells: list[SourceCell]) -> None:
+        nb, origins = self._kind_notebook(cells, variant.kind)
+        done = self._execute(nb, origins, [variant])
+        if done is not None:
+            self.result.outputs[variant] = formats.write_html(done, self.page_title)
+
+    def _speaker_and_completed(
+        self, completed: Variant, speaker: Variant, cells: list[SourceCell]
+    ) -> None:
+        nb, origins = self._kind_notebook(cells, Kind.SPEAKER)
+        done = self._execute(nb, origins, [completed, speaker])
+        if done is None:
+            return
+        self.result.outputs[speaker] = formats.write_html(done, self.page_title)
+        public = done.copy()
+        public.cells = [
+            c for c, origin in zip(done.cells, origins, strict=True) if "notes" not in origin.tags
+        ]
+        self.result.outputs[completed] = formats.write_html(public, self.page_title)
+
+    def _execute(
+        self, nb: NotebookNode, origins: list[SourceCell], variants: list[Variant]
+    ) -> NotebookNode | None:
+        """The executed notebook, or None after recording why it failed."""
+        if not any(c.cell_type == "code" and c.source.strip() for c in nb.cells):
+            return nb  # nothing to run: no kernel needed
+        prog = LANGUAGES[self.src.prog_lang]
+        executor = self.executor()
+        before = executor.executions
+        try:
+            return executor.execute(
+                nb,
+                kernel_name=prog.kernel_name,
+                files=self.src.topic_files,
+                notebook_dir=self.src.notebook_dir,
+                cell_timeout=self.settings.cell_timeout,
+                retries=self.settings.kernel_retries,
+            )
+        except CellFailed as failure:
+            self._cell_failed(failure, nb, origins, variants)
+        except KernelMissing as missing:
+            self.collector.fail(variants, str(missing), category=Category.CONFIGURATION)
+        except KernelFailed as dead:
+            self.collector.fail(
+                variants, dead.message, category=Category.INFRASTRUCTURE, detail=dead.detail or None
+            )
+        finally:
+            self.result.executions += executor.executions - before
+        return None
+
+    def _cell_failed(
+        self,
+        failure: CellFailed,
+        nb: NotebookNode,
+        origins: list[SourceCell],
+        variants: list[Variant],
+    ) -> None:
+        if not 0 <= failure.cell_index < len(origins):
+            self.collector.fail(variants, failure.message, detail=failure.traceback or None)
+            return
+        origin = origins[failure.cell_index]
+        source_lines = nb.cells[failure.cell_index].source.splitlines()
+        offset = failure.line_offset
+        line = origin.body_line(offset) if offset else origin.line
+        excerpt = ""
+        if offset and 1 <= offset <= len(source_lines):
+            excerpt = f"{line:>5} | {source_lines[offset - 1]}"
+        elif source_lines:
+            excerpt = "\n".join(
+                f"{origin.body_line(i + 1):>5} | {text}" for i, text in enumerate(source_lines[:5])
+            )
+        tail = "\n".join(failure.traceback.strip().splitlines()[-_TRACEBACK_TAIL:])
+        detail = "\n".join(part for part in (excerpt, tail) if part) or None
+        self.collector.fail(variants, failure.message, line=line, detail=detail)
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    def executor(self) -> Executor:
+        if self._executor is None and self._own_executor is None:
+            self._own_executor = Executor()
+        ex = self._executor or self._own_executor
+        assert ex is not None
+        return ex
+
+    def close(self) -> None:
+        if self._own_executor is not None:
+            self._own_executor.close()
+
+    def _guard(self, variants: list[Variant], work: Callable[[], None]) -> None:
+        """Run ``work``; an unexpected exception fails these variants, not the others."""
+        try:
+            work()
+        except Exception as exc:  # a bug or a tool crash: report it, keep going
+            for variant in variants:
+                self.result.outputs.pop(variant, None)
+            self.collector.fail(
+                variants,
+                f"internal error: {type(exc).__name__}: {exc}",
+                category=Category.INFRASTRUCTURE,
+                detail=traceback.format_exc(limit=8),
+            )

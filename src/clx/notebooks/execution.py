@@ -1,0 +1,188 @@
+"""Execute one notebook on a fresh kernel from the pool and say precisely what failed.
+
+The executor is the only stateful part of the engine: it owns a ``KernelPool`` and so
+keeps kernels warm between calls. It never decides what a failure means for the
+build; it raises ``CellFailed`` (the author's code), ``KernelFailed`` (the kernel died
+again and again) or ``KernelMissing`` (configuration), and the engine turns those
+into Problems with source lines.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+from nbformat import NotebookNode
+
+from clx.notebooks.kernels import Kernel, KernelMissing, KernelPool
+from clx.problems import strip_ansi
+
+log = logging.getLogger(__name__)
+
+_CELL_FRAME = re.compile(r"Cell In\[(\d+)\], line (\d+)")
+
+__all__ = ["CellFailed", "Executor", "KernelFailed", "KernelMissing"]
+
+
+class CellFailed(Exception):
+    """A cell raised (and was not tagged ``raises-exception``) or ran out of time."""
+
+    def __init__(
+        self,
+        cell_index: int,
+        message: str,
+        *,
+        line_offset: int | None = None,
+        traceback: str = "",
+        timed_out: bool = False,
+    ) -> None:
+        super().__init__(message)
+        self.cell_index = cell_index
+        self.message = message
+        self.line_offset = line_offset  # 1-based line inside the cell, if the kernel said
+        self.traceback = traceback
+        self.timed_out = timed_out
+
+
+class KernelFailed(Exception):
+    """The kernel died (or never became ready) on every attempt."""
+
+    def __init__(self, message: str, detail: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.detail = detail
+
+
+@dataclass
+class _Tracker:
+    """Which cell nbclient is at; its errors do not always say."""
+
+    index: int = -1
+
+    def on_cell_start(self, cell: NotebookNode, cell_index: int) -> None:
+        self.index = cell_index
+
+
+class Executor:
+    """Runs notebooks; one per worker process (or per test session)."""
+
+    def __init__(self, pool: KernelPool | None = None, *, root: Path | None = None) -> None:
+        self.pool = pool if pool is not None else KernelPool(root)
+        self.executions = 0
+
+    def warm(self, kernel_name: str) -> None:
+        """Pre-start a spare kernel; raises ``KernelMissing`` if there is no such kernel."""
+        self.pool.warm(kernel_name)
+
+    def execute(
+        self,
+        nb: NotebookNode,
+        *,
+        kernel_name: str,
+        files: Mapping[str, bytes],
+        notebook_dir: str = "",
+        cell_timeout: float = 120.0,
+        retries: int = 1,
+    ) -> NotebookNode:
+        """An executed copy of ``nb`` (``nb`` itself is left unchanged).
+
+        A dead kernel is replaced by a fresh one up to ``retries`` times.
+        """
+        failures: list[str] = []
+        detail = ""
+        for attempt in range(max(retries, 0) + 1):
+            kernel = self.pool.take(kernel_name)
+            self.executions += 1
+            try:
+                return self._run(kernel, nb, files, notebook_dir, cell_timeout)
+            except _KernelDied as died:
+                log.warning("kernel %s died (attempt %d): %s", kernel_name, attempt + 1, died)
+                failures.append(str(died))
+                detail = kernel.stderr_tail()
+            finally:
+                self.pool.discard(kernel)
+        raise KernelFailed(
+            f"kernel '{kernel_name}' died {len(failures)} time(s): {failures[-1]}",
+            detail=strip_ansi(detail),
+        )
+
+    def close(self) -> None:
+        self.pool.close()
+
+    def __enter__(self) -> Executor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- internals ------------------------------------------------------------------------
+
+    def _run(
+        self,
+        kernel: Kernel,
+        nb: NotebookNode,
+        files: Mapping[str, bytes],
+        notebook_dir: str,
+        cell_timeout: float,
+    ) -> NotebookNode:
+        kernel.place_files(files, notebook_dir)
+        work = copy.deepcopy(nb)
+        tracker = _Tracker()
+        client = NotebookClient(
+            work,
+            km=kernel.manager,
+            timeout=cell_timeout,
+            startup_timeout=60,
+            record_timing=False,
+            kernel_name=kernel.name,
+            on_cell_start=tracker.on_cell_start,
+        )
+        try:
+            client.execute()
+        except CellTimeoutError as exc:
+            raise CellFailed(
+                tracker.index,
+                f"cell did not finish within {cell_timeout:g} s (cell time limit)",
+                traceback=strip_ansi(str(exc)),
+                timed_out=True,
+            ) from None
+        except CellExecutionError as exc:
+            trace = strip_ansi(exc.traceback or "")
+            raise CellFailed(
+                tracker.index,
+                f"{exc.ename}: {strip_ansi(exc.evalue)}",
+                line_offset=_line_offset(trace),
+                traceback=trace,
+            ) from None
+        except DeadKernelError as exc:
+            raise _KernelDied(f"{exc}") from None
+        except (RuntimeError, TimeoutError) as exc:
+            # Start-up failures: "Kernel died before replying to kernel_info", no reply in time.
+            raise _KernelDied(f"{type(exc).__name__}: {exc}") from None
+        finally:
+            if client.kc is not None:
+                client.kc.stop_channels()
+        return work
+
+
+class _KernelDied(Exception):
+    pass
+
+
+def _line_offset(traceback: str) -> int | None:
+    """Line inside the failing cell, from IPython's ``Cell In[n], line k`` frames.
+
+    The failing cell has the highest execution count among the frames; its first
+    frame is the statement in the cell itself (deeper frames are in functions).
+    """
+    frames = [(int(n), int(line)) for n, line in _CELL_FRAME.findall(traceback)]
+    if not frames:
+        return None
+    top = max(n for n, _ in frames)
+    return next(line for n, line in frames if n == top)

@@ -1,0 +1,257 @@
+"""Kernel lifecycle: the one module that starts, hands out and kills Jupyter kernels.
+
+Starting a python3 kernel costs about 0.5 s, most of it the kernel importing itself.
+The pool therefore keeps a *spare* kernel per kernelspec that boots while the current
+notebook runs (toolchain.md 2.1). Each kernel serves exactly one execution and is then
+killed with its whole process tree, so notebooks never see each other's state.
+
+Details that matter (toolchain.md 2.3):
+
+* ``ipc`` transport with an absolute, unique address: the relative default breaks as
+  soon as the kernel's cwd differs from ours;
+* every kernel starts in its own fresh, empty directory, which the job fills with the
+  topic's files when it claims the kernel; for a notebook in a sub-folder of its topic
+  the directory is moved into place (a process keeps its cwd across a rename), so
+  relative paths work from the notebook's own folder in every kernel language;
+* one shared ZeroMQ context instead of one per kernel manager (each would keep its
+  own I/O thread alive);
+* the kernel's stderr goes to a file in its private folder, so a dying kernel can be
+  explained instead of writing into the worker's console.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import posixpath
+import shutil
+import subprocess
+import tempfile
+import threading
+import uuid
+from collections import defaultdict, deque
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+import zmq
+from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+from jupyter_client.manager import KernelManager
+
+from clx.problems import ConfigurationError
+from clx.processes import kill_tree_now
+
+log = logging.getLogger(__name__)
+
+# How to get each kernelspec of course-format.md section 10 (clx installs only python3).
+INSTALL_HINTS: dict[str, str] = {
+    "python3": "run scripts/setup.sh, or: pip install ipykernel"
+    " && python -m ipykernel install --sys-prefix",
+    "xcpp17": "install xeus-cling, e.g. conda install -c conda-forge xeus-cling",
+    ".net-csharp": "install .NET Interactive: dotnet tool install -g Microsoft.dotnet-interactive"
+    " && dotnet interactive jupyter install",
+    "java": "install the IJava kernel (https://github.com/SpencerPark/IJava) and run its installer",
+    "deno": "install Deno and run: deno jupyter --install",
+    "rust": "install evcxr: cargo install evcxr_jupyter && evcxr_jupyter --install",
+}
+
+_KERNEL_ENV = {
+    # Silences debugpy's "frozen modules" warning on every start.
+    "PYDEVD_DISABLE_FILE_VALIDATION": "1",
+    "JUPYTER_PLATFORM_DIRS": "1",
+}
+
+
+class KernelMissing(ConfigurationError):
+    """The kernelspec a notebook needs is not installed."""
+
+    def __init__(self, name: str) -> None:
+        hint = INSTALL_HINTS.get(name, "install a Jupyter kernel with this kernelspec name")
+        super().__init__(f"Jupyter kernel '{name}' is not installed; {hint}")
+        self.kernel_name = name
+
+
+@dataclass
+class Kernel:
+    """A started kernel reserved for one execution."""
+
+    name: str
+    manager: KernelManager
+    folder: Path  # private: ipc sockets, connection file, stderr log, the cwd
+    cwd: Path  # the kernel's working directory (empty until ``place_files``)
+    _stderr: IO[bytes] | None = None
+
+    @property
+    def pid(self) -> int | None:
+        provisioner = self.manager.provisioner
+        return getattr(provisioner, "pid", None) if provisioner is not None else None
+
+    def place_files(self, files: Mapping[str, bytes], notebook_dir: str = "") -> None:
+        """Fill the still-empty cwd with the topic's files.
+
+        ``files`` are relative to the topic root; the kernel's cwd must be the
+        notebook's folder, so for ``notebook_dir="a/b"`` the cwd is moved to
+        ``<topic root>/a/b`` first.
+        """
+        topic_root = self.cwd
+        parts = [p for p in notebook_dir.split("/") if p]
+        if parts:
+            topic_root = self.folder / "topic"
+            target = topic_root.joinpath(*parts)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.rename(self.cwd, target)
+            self.cwd = target
+        for rel, data in files.items():
+            clean = posixpath.normpath(rel)
+            if clean.startswith(("../", "/")) or clean == "..":
+                raise ValueError(f"topic file outside the topic: {rel}")
+            path = topic_root / clean
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+
+    def stderr_tail(self, limit: int = 2000) -> str:
+        with contextlib.suppress(OSError):
+            text = (self.folder / "stderr.log").read_text(encoding="utf-8", errors="replace")
+            return text[-limit:]
+        return ""
+
+
+class KernelPool:
+    """Spare kernels per kernelspec; ``take`` hands one out and starts its successor.
+
+    Thread-safe, so that one process may run several executions at once.
+    """
+
+    def __init__(self, root: Path | None = None, spares: int = 1) -> None:
+        self._root = Path(root) if root is not None else None
+        self._owns_root = root is None
+        self.spares = spares
+        self._spares: dict[str, deque[Kernel]] = defaultdict(deque)
+        self._known: set[str] = set()
+        self._lock = threading.Lock()
+        self._specs = KernelSpecManager()
+        self._context = zmq.Context()
+        self._closed = False
+        self.started = 0  # kernels started (for tests and benchmarks)
+
+    # -- public ------------------------------------------------------------------------
+
+    def ensure_installed(self, name: str) -> None:
+        with self._lock:
+            if name in self._known:
+                return
+        try:
+            self._specs.get_kernel_spec(name)
+        except NoSuchKernel:
+            raise KernelMissing(name) from None
+        with self._lock:
+            self._known.add(name)
+
+    def warm(self, name: str) -> None:
+        """Make sure spares for ``name`` are booting (raises KernelMissing)."""
+        self.ensure_installed(name)
+        self._refill(name)
+
+    def take(self, name: str) -> Kernel:
+        """A started kernel for one execution; the caller must ``discard`` it."""
+        self.ensure_installed(name)
+        with self._lock:
+            queue = self._spares[name]
+            kernel = queue.popleft() if queue else None
+        if kernel is None:
+            kernel = self._start(name)
+        self._refill(name)
+        return kernel
+
+    def discard(self, kernel: Kernel) -> None:
+        """Kill the kernel's whole process tree and remove its folder."""
+        pid = kernel.pid
+        if pid is not None:
+            kill_tree_now(pid)
+        provisioner = kernel.manager.provisioner
+        process = getattr(provisioner, "process", None)
+        if isinstance(process, subprocess.Popen):
+            with contextlib.suppress(Exception):
+                process.wait(timeout=2)
+        with contextlib.suppress(Exception):
+            kernel.manager.cleanup_resources()
+        if kernel._stderr is not None:
+            kernel._stderr.close()
+        shutil.rmtree(kernel.folder, ignore_errors=True)
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            spares = [k for q in self._spares.values() for k in q]
+            self._spares.clear()
+        for kernel in spares:
+            self.discard(kernel)
+        if self._owns_root and self._root is not None:
+            shutil.rmtree(self._root, ignore_errors=True)
+            self._root = None
+        if not self._context.closed:
+            self._context.destroy(linger=0)
+
+    def __enter__(self) -> KernelPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- internals -----------------------------------------------------------------------
+
+    def _base(self) -> Path:
+        with self._lock:
+            if self._root is None:
+                self._root = Path(tempfile.mkdtemp(prefix="clx-kernels-"))
+            return self._root
+
+    def _refill(self, name: str) -> None:
+        while True:
+            with self._lock:
+                if self._closed or len(self._spares[name]) >= self.spares:
+                    return
+            kernel = self._start(name)
+            with self._lock:
+                if not self._closed:
+                    self._spares[name].append(kernel)
+                    continue
+            self.discard(kernel)
+            return
+
+    def _start(self, name: str) -> Kernel:
+        # Short names: unix socket paths are limited to about 100 bytes.
+        folder = self._base() / uuid.uuid4().hex[:12]
+        cwd = folder / "cwd"
+        cwd.mkdir(parents=True)
+        manager = KernelManager(
+            kernel_name=name,
+            transport="ipc",
+            ip=str(folder / "ipc"),
+            context=self._context,
+            connection_file=str(folder / "connection.json"),
+        )
+        extra = ["--HistoryManager.hist_file=:memory:"] if manager.ipykernel else []
+        stderr = (folder / "stderr.log").open("wb")
+        try:
+            manager.start_kernel(
+                cwd=str(cwd),
+                extra_arguments=extra,
+                env={**os.environ, **_KERNEL_ENV},
+                stdout=subprocess.DEVNULL,
+                stderr=stderr,
+            )
+        except NoSuchKernel:
+            stderr.close()
+            shutil.rmtree(folder, ignore_errors=True)
+            raise KernelMissing(name) from None
+        except Exception:
+            stderr.close()
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
+        with self._lock:
+            self.started += 1
+        log.debug("started kernel %s pid %s in %s", name, manager.provisioner.pid, folder)
+        return Kernel(name=name, manager=manager, folder=folder, cwd=cwd, _stderr=stderr)
