@@ -32,7 +32,19 @@ from clx.problems import (
     strip_ansi,
 )
 
-WARM_UP_DIAGRAM = "@startuml\nclass ClxWarmUp\n@enduml\n"
+# Exercises the common path (classes, relations, a note, Graphviz) so that the JIT has
+# seen it before the first real job.
+WARM_UP_DIAGRAM = """@startuml
+interface Quelle
+class Lesen {
+  +text: str
+}
+class Bild
+Quelle <|.. Lesen
+Lesen --> Bild : erzeugt
+note right of Bild : warm
+@enduml
+"""
 
 
 class PlantUmlRenderer:

@@ -33,6 +33,9 @@ def jvm_command(java: Path, jar: Path, fmt: str, *, max_heap: str = "512m") -> l
     args = [
         str(java),
         f"-Xmx{max_heap}",
+        # On 2 shared cores G1's concurrent threads compete with the render itself;
+        # the serial collector made the first 20 diagrams ~30 % faster (same output).
+        "-XX:+UseSerialGC",
         "-Djava.awt.headless=true",
         "-DPLANTUML_LIMIT_SIZE=8192",
         "-jar",

@@ -9,6 +9,9 @@ from clx.workers.handler import JobView, Outcome
 
 class DrawioHandler:
     kind = "drawio"
+    # Renders take 0.03–0.1 s warm: claiming a few at once saves queue round trips
+    # without letting one worker hoard a large share of the diagrams.
+    claim_batch = 4
 
     def __init__(self, renderer: DrawioRenderer | None = None) -> None:
         self.renderer = renderer or DrawioRenderer()
