@@ -1,0 +1,109 @@
+"""Queue overhead: enqueue rate (one transaction) and claim+complete rate of no-op jobs
+drained by two real worker processes (targets on 2 cores: 100,000/s and 10,000/s).
+
+The drain rate is measured between the first claim and the last completion recorded
+in the database, so interpreter start-up is excluded; the wall time including start-up
+is printed too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from clx.processes import kill_tree, popen
+from clx.queue import JobState, NewJob, SqliteQueue
+
+
+def jobs(n: int, kind: str = "noop") -> list[NewJob]:
+    return [
+        NewJob(
+            kind=kind,
+            payload={"file": f"topic_{i:06d}/slides.py", "source_sha": f"{i:064x}"},
+            cache_key=f"{i:064x}",
+            outputs=[f"/out/public/De/topic_{i:06d}.html"],
+        )
+        for i in range(n)
+    ]
+
+
+def bench_enqueue(root: Path, n: int, rounds: int) -> float:
+    best = 0.0
+    batch = jobs(n)
+    for r in range(rounds):
+        q = SqliteQueue(root / f"enqueue{r}.db")
+        session = q.open_session()
+        t0 = time.perf_counter()
+        ids = q.enqueue_many(session, batch)
+        best = max(best, n / (time.perf_counter() - t0))
+        assert len(ids) == n
+        q.close()
+    return best
+
+
+def bench_drain(root: Path, n: int, workers: int) -> tuple[float, float]:
+    db = root / "drain.db"
+    q = SqliteQueue(db)
+    session = q.open_session()
+    q.enqueue_many(session, jobs(n))
+    t0 = time.perf_counter()
+    procs = [
+        popen(
+            [sys.executable, "-m", "clx.workers", "--db", str(db), "--session", session]
+            + ["--kinds", "noop", "--worker-id", f"bench-{i}", "--log-level", "WARNING"],
+            stdout=subprocess.DEVNULL,
+        )
+        for i in range(workers)
+    ]
+    try:
+        while q.counts(session)["noop"][JobState.SUCCEEDED] < n:
+            time.sleep(0.01)
+        wall = time.perf_counter() - t0
+    finally:
+        q.close_session(session)
+        for p in procs:
+            kill_tree(p.pid)
+            p.wait()
+    first, last = (
+        q._db()
+        .execute("SELECT min(started_at), max(finished_at) FROM jobs WHERE state = 'succeeded'")
+        .fetchone()
+    )
+    from datetime import datetime
+
+    span = (datetime.fromisoformat(last) - datetime.fromisoformat(first)).total_seconds()
+    q.close()
+    return n / span, n / wall
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--enqueue-jobs", type=int, default=100_000)
+    ap.add_argument("--drain-jobs", type=int, default=50_000)
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--rounds", type=int, default=3)
+    a = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        enqueue = bench_enqueue(root, a.enqueue_jobs, a.rounds)
+        print(
+            f"enqueue: {a.enqueue_jobs} jobs in one transaction, best of {a.rounds}: "
+            f"{enqueue:,.0f} jobs/s"
+        )
+        drain, drain_wall = bench_drain(root, a.drain_jobs, a.workers)
+        print(
+            f"claim+complete: {a.drain_jobs} noop jobs, {a.workers} worker processes: "
+            f"{drain:,.0f} jobs/s ({drain_wall:,.0f} jobs/s including worker start-up)"
+        )
+    print(
+        f"enqueue_jobs_per_s={enqueue:.0f} claim_complete_jobs_per_s={drain:.0f} "
+        f"claim_complete_wall_jobs_per_s={drain_wall:.0f} workers={a.workers}"
+    )
+
+
+if __name__ == "__main__":
+    main()
