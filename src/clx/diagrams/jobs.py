@@ -13,7 +13,13 @@ from dataclasses import replace
 
 from clx.diagrams.payload import DiagramJobPayload
 from clx.diagrams.rendered import Rendered
-from clx.problems import ConfigurationError, ContentError, InfrastructureError, Problem
+from clx.problems import (
+    ClxError,
+    ConfigurationError,
+    ContentError,
+    InfrastructureError,
+    Problem,
+)
 from clx.store import BlobStore
 from clx.workers.handler import JobView, Outcome
 
@@ -30,6 +36,8 @@ def run_diagram_job(job: JobView, render: RenderFunction, *, info: dict | None =
         text = read_source_text(job, payload)
     except ContentError as e:
         return Outcome(problems=[located(p) for p in _problems_of(e)], info=dict(info or {}))
+    except (InfrastructureError, ConfigurationError) as e:
+        raise _relocated(e, located) from e
     outcome = Outcome(info=dict(info or {}))
     for fmt in payload.formats():
         try:
@@ -38,6 +46,8 @@ def run_diagram_job(job: JobView, render: RenderFunction, *, info: dict | None =
             # The same text fails the same way in every format: report it once.
             outcome.problems.extend(located(p) for p in _problems_of(e))
             break
+        except (InfrastructureError, ConfigurationError) as e:
+            raise _relocated(e, located) from e
         outcome.files[payload.outputs[fmt]] = rendered.data
         for w in rendered.warnings:
             w = located(w)
@@ -63,5 +73,10 @@ def read_source_text(job: JobView, payload: DiagramJobPayload) -> str:
         raise ContentError(message, [Problem(message=message)]) from None
 
 
-def _problems_of(error: ContentError) -> list[Problem]:
-    return list(error.problems) or [Problem(message=str(error))]
+def _relocated(error: ClxError, located: Callable[[Problem], Problem]) -> ClxError:
+    """The same error for the runtime to retry or fail, but naming the diagram."""
+    return type(error)(str(error), [located(p) for p in _problems_of(error)])
+
+
+def _problems_of(error: ClxError) -> list[Problem]:
+    return list(error.problems) or [Problem(message=str(error), category=error.category)]
