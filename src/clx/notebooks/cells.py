@@ -9,12 +9,14 @@ the file the author edits (section 14).
 from __future__ import annotations
 
 import hashlib
+import threading
 from dataclasses import dataclass
 from typing import Any
 
 import jupytext
 from jupytext.formats import get_format_implementation, long_form_one_format
 from jupytext.header import header_to_metadata_and_cell
+from jupytext.languages import default_language_from_metadata_and_ext, set_main_and_cell_language
 from nbformat import NotebookNode, from_dict
 
 from clx.notebooks.templating import Expanded
@@ -58,25 +60,48 @@ class ParseError(Exception):
 
 
 def parse_cells(expanded: Expanded, jupytext_format: str) -> list[SourceCell]:
+    """Cells of the expanded text; cached, because the HTML and notebook formats usually
+    expand to the same text. Callers must not mutate the returned cells' metadata."""
+    key = (jupytext_format, expanded.text, expanded.line_origins)
+    with _CACHE_LOCK:
+        cached = _CACHE.get(key)
+    if cached is not None:
+        return cached
+    cells = _parse(expanded, jupytext_format)
+    with _CACHE_LOCK:
+        _CACHE[key] = cells
+        while len(_CACHE) > _CACHE_SIZE:
+            _CACHE.pop(next(iter(_CACHE)))
+    return cells
+
+
+_CACHE: dict[tuple[str, str, tuple[int, ...]], list[SourceCell]] = {}
+_CACHE_SIZE = 16
+_CACHE_LOCK = threading.Lock()
+
+
+def _parse(expanded: Expanded, jupytext_format: str) -> list[SourceCell]:
     try:
-        nb = jupytext.reads(expanded.text, fmt=jupytext_format)
-    except Exception as exc:  # jupytext raises many types for malformed input
-        raise ParseError(f"{type(exc).__name__}: {exc}") from exc
-    spans = _cell_spans(expanded.text, jupytext_format, len(nb.cells))
+        raw, spans = _read_with_spans(expanded.text, jupytext_format)
+    except Exception:  # Jupytext internals changed (or odd input): use the public API
+        try:
+            raw = jupytext.reads(expanded.text, fmt=jupytext_format).cells
+        except Exception as exc:  # jupytext raises many types for malformed input
+            raise ParseError(f"{type(exc).__name__}: {exc}") from exc
+        spans = _scan_markers(expanded.text.splitlines(), jupytext_format, len(raw))
     cells: list[SourceCell] = []
     seen: set[str] = set()
-    for cell, (start, body_start, end) in zip(nb.cells, spans, strict=True):
+    for cell, (start, body_start, end) in zip(raw, spans, strict=True):
         if cell.cell_type == "markdown" and not cell.source.strip():
             continue  # step 4: empty markdown cells are dropped (the header call leaves one)
         position = len(cells)
-        cell_id = _unique_id(cell.source, position, seen)
         metadata = {k: v for k, v in cell.metadata.items() if k not in _LAYOUT_KEYS}
         cells.append(
             SourceCell(
                 cell_type=cell.cell_type,
                 source=cell.source,
                 metadata=metadata,
-                id=cell_id,
+                id=_unique_id(cell.source, position, seen),
                 position=position,
                 line=expanded.source_line(start),
                 body_lines=tuple(expanded.source_line(i) for i in range(body_start, end)),
@@ -101,46 +126,42 @@ def _hash(text: str) -> str:
     return hashlib.sha3_224(text.encode("utf-8")).hexdigest()[:16]
 
 
-def _cell_spans(text: str, jupytext_format: str, expected: int) -> list[tuple[int, int, int]]:
-    """(marker line, first body line, end) per cell as 0-based expanded line indices.
+def _read_with_spans(
+    text: str, jupytext_format: str
+) -> tuple[list[NotebookNode], list[tuple[int, int, int]]]:
+    """Jupytext's own reading loop (as in ``jupytext.reads``), keeping cell positions.
 
-    Replays Jupytext's own reading loop (the same reader classes that ``reads`` uses)
-    to learn where each cell starts. If that ever disagrees with ``reads`` (another
-    Jupytext version), fall back to a plain marker scan so that lines are approximate
-    instead of the build failing.
+    Returns the cells and, per cell, (marker line, first body line, end) as 0-based
+    line indices of ``text``. Replaying the loop instead of calling ``reads`` and then
+    guessing positions gives exact lines even for marker-like lines inside strings,
+    and reads the text once instead of twice.
     """
     lines = text.splitlines()
-    try:
-        spans = _replay_reader(lines, jupytext_format)
-    except Exception:  # internals changed: approximate below
-        spans = []
-    if len(spans) != expected:
-        spans = _scan_markers(lines, jupytext_format, expected)
-    return spans
-
-
-def _replay_reader(lines: list[str], jupytext_format: str) -> list[tuple[int, int, int]]:
     fmt = long_form_one_format(jupytext_format)
     impl = get_format_implementation(fmt["extension"], fmt.get("format_name"))
-    _, _, header_cell, pos = header_to_metadata_and_cell(
+    metadata, _, header_cell, pos = header_to_metadata_and_cell(
         lines, impl.header_prefix, impl.header_suffix, impl.extension, True
     )
+    cells: list[NotebookNode] = []
     spans: list[tuple[int, int, int]] = []
     if header_cell:
+        cells.append(header_cell)
         spans.append((0, 0, pos))
+    default_language = default_language_from_metadata_and_ext(metadata, impl.extension)
     while pos < len(lines):
-        reader = impl.cell_reader_class(fmt, None)
-        _, consumed = reader.read(lines[pos:])
+        reader = impl.cell_reader_class(fmt, default_language)
+        cell, consumed = reader.read(lines[pos:])
         if consumed <= 0:
             raise ValueError("reader did not advance")
         has_marker = bool(
             reader.start_code_re.match(lines[pos])
             or reader.alternative_start_code_re.match(lines[pos])
         )
-        body = pos + 1 if has_marker else pos
-        spans.append((pos, body, pos + consumed))
+        cells.append(cell)
+        spans.append((pos, pos + 1 if has_marker else pos, pos + consumed))
         pos += consumed
-    return spans
+    set_main_and_cell_language(metadata, cells, impl.extension, ["", ""])
+    return cells, spans
 
 
 def _scan_markers(

@@ -235,7 +235,6 @@ class _LanguageJob:
             return nb  # nothing to run: no kernel needed
         prog = LANGUAGES[self.src.prog_lang]
         executor = self.executor()
-        before = executor.executions
         try:
             return executor.execute(
                 nb,
@@ -254,7 +253,7 @@ class _LanguageJob:
                 variants, dead.message, category=Category.INFRASTRUCTURE, detail=dead.detail or None
             )
         finally:
-            self.result.executions += executor.executions - before
+            self.result.executions += executor.last_attempts
         return None
 
     def _cell_failed(

@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import logging
 import re
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -74,7 +75,13 @@ class Executor:
 
     def __init__(self, pool: KernelPool | None = None, *, root: Path | None = None) -> None:
         self.pool = pool if pool is not None else KernelPool(root)
-        self.executions = 0
+        self.executions = 0  # all attempts of all calls
+        self._calls = threading.local()
+
+    @property
+    def last_attempts(self) -> int:
+        """Kernel executions the calling thread's last ``execute`` started (retries count)."""
+        return getattr(self._calls, "attempts", 0)
 
     def warm(self, kernel_name: str) -> None:
         """Pre-start a spare kernel; raises ``KernelMissing`` if there is no such kernel."""
@@ -97,7 +104,9 @@ class Executor:
         failures: list[str] = []
         detail = ""
         for attempt in range(max(retries, 0) + 1):
+            self._calls.attempts = attempt
             kernel = self.pool.take(kernel_name)
+            self._calls.attempts = attempt + 1
             self.executions += 1
             try:
                 return self._run(kernel, nb, files, notebook_dir, cell_timeout)
@@ -134,15 +143,20 @@ class Executor:
         kernel.place_files(files, notebook_dir)
         work = copy.deepcopy(nb)
         tracker = _Tracker()
+        try:
+            kc = kernel.wait_ready(self.pool.startup_timeout)
+        except (RuntimeError, TimeoutError) as exc:
+            raise _KernelDied(str(exc)) from None
         client = NotebookClient(
             work,
             km=kernel.manager,
             timeout=cell_timeout,
-            startup_timeout=60,
+            startup_timeout=self.pool.startup_timeout,
             record_timing=False,
             kernel_name=kernel.name,
             on_cell_start=tracker.on_cell_start,
         )
+        client.kc = kc  # connected and ready (see KernelPool); the pool stops it later
         try:
             client.execute()
         except CellTimeoutError as exc:
@@ -165,9 +179,6 @@ class Executor:
         except (RuntimeError, TimeoutError) as exc:
             # Start-up failures: "Kernel died before replying to kernel_info", no reply in time.
             raise _KernelDied(f"{type(exc).__name__}: {exc}") from None
-        finally:
-            if client.kc is not None:
-                client.kc.stop_channels()
         return work
 
 

@@ -1,0 +1,135 @@
+"""Benchmark: 20 generated notebooks × all 14 variants in one process.
+
+Each notebook has a header, German and English markdown, given code (``keep``), a
+solution, an alternative, a start cell, an answer, speaker notes and a helper module
+import, so every HTML variant is real work: per notebook and language one kernel
+execution (completed and speaker HTML share it) and three HTML exports.
+
+Usage: ``python bench/notebooks.py [--notebooks 20] [--parallel 1]``. ``--parallel 2``
+renders the two languages of a notebook in two threads sharing one executor, which is
+what two notebook workers do on two cores. The last line holds the figures as
+``name=value`` pairs.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# Python puts this script's folder first on sys.path, where sibling benchmarks (e.g. a
+# queue.py) would shadow standard modules; use the package sources instead.
+_HERE = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
+sys.path.insert(0, str(_HERE.parent / "src"))
+
+import argparse  # noqa: E402
+import time  # noqa: E402
+from concurrent.futures import ThreadPoolExecutor  # noqa: E402
+
+from clx.course.variants import LANGS, variants_for  # noqa: E402
+from clx.notebooks import Executor, NotebookSettings, NotebookSource, render_language  # noqa: E402
+
+SETTINGS = NotebookSettings(
+    author={"de": "Ada Lovelace", "en": "Ada Lovelace"},
+    organization={"de": "Beispiel-Akademie", "en": "Example Academy"},
+)
+
+
+def generated_source(n: int) -> str:
+    return f"""# j2 from 'macros.j2' import header
+# {{{{ header("Thema {n}", "Topic {n}") }}}}
+
+# %% [markdown] lang="de" tags=["subslide"]
+# ## Listen Nummer {n}
+#
+# Wir bauen eine Liste mit {n + 3} Elementen.
+
+# %% [markdown] lang="en" tags=["subslide"]
+# ## Lists number {n}
+#
+# We build a list with {n + 3} elements.
+
+# %% tags=["keep"]
+import math
+
+from helpers_{n} import scale
+
+# %% tags=["start"]
+values = ...
+
+# %%
+values = [scale(i) for i in range({n + 3})]
+values
+
+# %% tags=["alt"]
+values = list(map(scale, range({n + 3})))
+print(sum(values), math.sqrt(sum(values)))
+
+# %% [markdown] lang="de" tags=["answer"]
+# Die Summe ist {sum(range(n + 3)) * 2}.
+
+# %% [markdown] lang="en" tags=["answer"]
+# The sum is {sum(range(n + 3)) * 2}.
+
+# %% [markdown] tags=["notes"]
+# Fragen Sie nach `map`.
+
+# %% lang="de"
+print("Fertig mit Thema {n}")
+
+# %% lang="en"
+print("Done with topic {n}")
+"""
+
+
+def source(n: int) -> NotebookSource:
+    return NotebookSource(
+        path=f"slides/module_100/topic_{n:03d}_bench/slides_bench_{n}.py",
+        text=generated_source(n),
+        prog_lang="python",
+        topic_files={f"helpers_{n}.py": f"def scale(x):\n    return 2 * x + {n}\n".encode()},
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--notebooks", type=int, default=20)
+    parser.add_argument("--parallel", type=int, default=1, choices=(1, 2))
+    args = parser.parse_args()
+
+    sources = [source(n) for n in range(args.notebooks)]
+    with Executor() as executor:
+        t0 = time.perf_counter()
+        executor.warm("python3")
+        # A worker warms up once (imports, HTML exporter, first kernel); one throw-away
+        # notebook keeps that out of the per-notebook figure (reported separately).
+        render_language(source(999), "de", variants_for("de"), "warm-up", SETTINGS, executor)
+        startup = time.perf_counter() - t0
+
+        def one(job: tuple[NotebookSource, str]) -> int:
+            src, lang = job
+            result = render_language(src, lang, variants_for(lang), "01 Topic", SETTINGS, executor)
+            errors = [p.format() for p in result.problems if p.is_error]
+            if errors or len(result.outputs) != 7:
+                raise SystemExit(f"{src.path} {lang}: {errors}")
+            return result.executions
+
+        jobs = [(src, lang) for src in sources for lang in LANGS]
+        t1 = time.perf_counter()
+        with ThreadPoolExecutor(max_workers=args.parallel) as pool:
+            executions = sum(pool.map(one, jobs))
+        elapsed = time.perf_counter() - t1
+        kernels = executor.pool.started
+
+    per = elapsed / args.notebooks
+    print(f"{args.notebooks} notebooks x 14 variants: {elapsed:.2f} s ({per:.3f} s per notebook)")
+    print(
+        f"notebooks={args.notebooks} variants={14 * args.notebooks} parallel={args.parallel} "
+        f"executions={executions} kernels_started={kernels} startup_seconds={startup:.2f} "
+        f"seconds={elapsed:.2f} seconds_per_notebook={per:.3f}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,140 @@
+"""The ``notebook`` job kind: one (notebook, output language) per job.
+
+A thin shell around ``clx.notebooks.render_language``: it turns the JSON payload into
+the engine's values (file contents come from the build's blob store by hash, so the
+worker processes exactly the bytes the build hashed), keeps one ``Executor`` with a
+warm python3 kernel for the worker's lifetime, and maps variant labels to the output
+paths the build chose.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from clx.course.variants import Variant
+from clx.notebooks import Executor, NotebookSettings, NotebookSource, render_language
+from clx.problems import InfrastructureError
+from clx.store import BlobStore
+from clx.workers.handler import JobView, Outcome
+
+log = logging.getLogger(__name__)
+
+WARM_KERNEL = "python3"
+
+
+@dataclass(frozen=True)
+class NotebookJobPayload:
+    """Canonical inputs of one notebook job (JSON-safe through ``to_dict``)."""
+
+    source_path: str  # relative to the course root, '/'-separated
+    text: str  # the raw source
+    prog_lang: str
+    lang: str  # output language: "de" or "en"
+    page_title: str  # HTML <title>: the output file name without extension
+    outputs: dict[str, str]  # variant label (e.g. "de/completed/html") -> absolute path
+    notebook_dir: str = ""
+    topic_files: dict[str, str] = field(default_factory=dict)  # topic-relative path -> sha256
+    course_templates: dict[str, str] = field(default_factory=dict)  # name -> sha256
+    author: str = ""
+    organization: str = ""
+    cell_timeout: float = 120.0
+    kernel_retries: int = 1
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> NotebookJobPayload:
+        return cls(
+            source_path=data["source_path"],
+            text=data["text"],
+            prog_lang=data["prog_lang"],
+            lang=data["lang"],
+            page_title=data["page_title"],
+            outputs=dict(data["outputs"]),
+            notebook_dir=data.get("notebook_dir", ""),
+            topic_files=dict(data.get("topic_files") or {}),
+            course_templates=dict(data.get("course_templates") or {}),
+            author=data.get("author", ""),
+            organization=data.get("organization", ""),
+            cell_timeout=float(data.get("cell_timeout", 120.0)),
+            kernel_retries=int(data.get("kernel_retries", 1)),
+        )
+
+
+class NotebookHandler:
+    """``Handler`` for kind ``notebook``."""
+
+    kind = "notebook"
+
+    def __init__(self, executor: Executor | None = None) -> None:
+        self._executor = executor
+        self._owns_executor = executor is None
+
+    def start(self) -> None:
+        """Start the executor and boot a python3 spare kernel (ConfigurationError if none)."""
+        if self._executor is None:
+            self._executor = Executor()
+        self._executor.warm(WARM_KERNEL)
+
+    def run(self, job: JobView) -> Outcome:
+        payload = NotebookJobPayload.from_dict(job.payload)
+        if job.state_dir is None:
+            raise InfrastructureError("notebook job without state_dir: cannot read its input blobs")
+        blobs = BlobStore(Path(job.state_dir) / "blobs")
+        source = NotebookSource(
+            path=payload.source_path,
+            text=payload.text,
+            prog_lang=payload.prog_lang,
+            notebook_dir=payload.notebook_dir,
+            topic_files=MappingProxyType(_read_blobs(blobs, payload.topic_files, payload)),
+            course_templates=MappingProxyType(
+                {
+                    name: data.decode("utf-8")
+                    for name, data in _read_blobs(blobs, payload.course_templates, payload).items()
+                }
+            ),
+        )
+        settings = NotebookSettings(
+            author={payload.lang: payload.author},
+            organization={payload.lang: payload.organization},
+            cell_timeout=payload.cell_timeout,
+            kernel_retries=payload.kernel_retries,
+        )
+        variants = [Variant.parse(label) for label in payload.outputs]
+        if self._executor is None:
+            self.start()
+        result = render_language(
+            source, payload.lang, variants, payload.page_title, settings, self._executor
+        )
+        files = {payload.outputs[v.label]: data for v, data in result.outputs.items()}
+        return Outcome(
+            files=files,
+            problems=list(result.problems),
+            info={"templates_used": result.templates_used, "executions": result.executions},
+        )
+
+    def stop(self) -> None:
+        if self._executor is not None and self._owns_executor:
+            self._executor.close()
+            self._executor = None
+
+
+def _read_blobs(
+    blobs: BlobStore, digests: Mapping[str, str], payload: NotebookJobPayload
+) -> dict[str, bytes]:
+    found: dict[str, bytes] = {}
+    for name, digest in digests.items():
+        try:
+            found[name] = blobs.get(digest)
+        except OSError as exc:
+            raise InfrastructureError(
+                f"{payload.source_path}: input '{name}' ({digest[:12]}) is missing from the blob"
+                f" store: {exc}"
+            ) from exc
+    return found
