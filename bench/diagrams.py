@@ -1,26 +1,34 @@
 """Warm seconds per diagram for PlantUML and draw.io (target: ≤ 0.15 s each).
 
 Renders 20 generated PlantUML class diagrams and 20 generated draw.io diagrams, first
-straight through the renderers (PNG and SVG), then as queued jobs through one real
-worker process per kind (``python -m clx.workers``, PNG). "Warm" excludes the tool
+straight through the renderers (PNG and SVG), then as queued jobs through a
+``WorkerPool`` with one real worker process per kind (PNG). "Warm" excludes the tool
 start: the renderer has rendered one diagram, the worker reported ready, before the
 clock starts. Last line: ``name=value`` pairs.
 """
 
 from __future__ import annotations
 
-import statistics
-import subprocess
+import os
 import sys
-import tempfile
-import time
-from pathlib import Path
 
-from clx.diagrams.drawio import DrawioRenderer
-from clx.diagrams.payload import DiagramJobPayload
-from clx.diagrams.plantuml import PlantUmlRenderer
-from clx.queue import JobState, NewJob, SqliteQueue, WorkerState
-from clx.store import BlobStore
+# Run as ``python bench/diagrams.py``, the script's folder comes first on sys.path and
+# bench/queue.py there shadows the standard library's ``queue`` (which the pool's
+# ThreadPoolExecutor needs). This script imports nothing from bench/.
+_HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE]
+
+import statistics  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from clx.diagrams.drawio import DrawioRenderer  # noqa: E402
+from clx.diagrams.payload import DiagramJobPayload  # noqa: E402
+from clx.diagrams.plantuml import PlantUmlRenderer  # noqa: E402
+from clx.queue import JobState, NewJob, SqliteQueue, WorkerState  # noqa: E402
+from clx.store import BlobStore  # noqa: E402
+from clx.workers.pool import WorkerPool  # noqa: E402
 
 N = 20
 
@@ -114,53 +122,40 @@ def bench_renderers() -> dict[str, float]:
 
 
 def bench_worker(kind: str, sources: list[str], tmp: Path) -> dict[str, float]:
-    """N PNG jobs through one ready worker process; seconds per diagram, queue included."""
+    """N PNG jobs through a WorkerPool of one ready worker; seconds per diagram, queue included."""
     state = tmp / f"{kind}-state"
     state.mkdir()
     queue = SqliteQueue(state / "clx.db")
     session = queue.open_session()
     blobs = BlobStore(state / "blobs")
     t_start = time.perf_counter()
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "clx.workers", "--db", str(state / "clx.db")]
-        + ["--session", session, "--kinds", kind, "--log-level", "WARNING"],
-    )
-    try:
-        while not any(w.state is WorkerState.READY for w in queue.workers(session)):
-            if worker.poll() is not None or time.perf_counter() - t_start > 120:
-                raise SystemExit(f"the {kind} worker did not become ready")
-            time.sleep(0.01)
+    with WorkerPool(state / "clx.db", session, {kind: 1}) as pool:
+        records = pool.wait_ready(timeout=120)
+        if not records or any(r.state is not WorkerState.READY for r in records):
+            raise SystemExit(f"the {kind} worker did not become ready: {records}")
         ready_s = time.perf_counter() - t_start
         jobs = []
         for i, src in enumerate(sources):
             digest = blobs.put(src.encode("utf-8"))
             out = str(tmp / "out" / kind / f"d{i}.png")
             payload = DiagramJobPayload(f"bench/{kind}/d{i}", digest, {"png": out})
-            jobs.append(
-                NewJob(kind, payload.to_dict(), cache_key=f"{kind}-{digest}", outputs=[out])
-            )
+            jobs.append(NewJob(kind, payload.to_dict(), f"{kind}-{digest}", outputs=[out]))
         t0 = time.perf_counter()
         queue.enqueue_many(session, jobs)
         while True:
             counts = queue.counts(session).get(kind, {})
             if sum(counts.get(s, 0) for s in (JobState.SUCCEEDED, JobState.FAILED)) >= len(jobs):
                 break
-            if worker.poll() is not None:
-                raise SystemExit(f"the {kind} worker exited early")
+            pool.check()
             time.sleep(0.005)
         per_diagram = (time.perf_counter() - t0) / len(jobs)
-        if counts.get(JobState.FAILED, 0):
-            raise SystemExit(f"{counts[JobState.FAILED]} {kind} jobs failed")
-        missing = [j.outputs[0] for j in jobs if not Path(j.outputs[0]).is_file()]
-        if missing:
-            raise SystemExit(f"{kind} worker did not write {missing[:3]}")
-    finally:
-        queue.close_session(session)
-        try:
-            worker.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-        queue.close()
+    queue.close_session(session)
+    queue.close()
+    if counts.get(JobState.FAILED, 0):
+        raise SystemExit(f"{counts[JobState.FAILED]} {kind} jobs failed")
+    missing = [j.outputs[0] for j in jobs if not Path(j.outputs[0]).is_file()]
+    if missing:
+        raise SystemExit(f"{kind} worker did not write {missing[:3]}")
     return {f"worker_{kind}_ready_s": ready_s, f"worker_{kind}_warm_s": per_diagram}
 
 
