@@ -116,6 +116,7 @@ class JobPlanner:
                 cell_timeout=self.settings.cell_timeout,
                 outputs=outputs,
             ).to_dict()
+            payload["file"] = nb.source_rel  # the runtime names this file in problems
             key = cache_key("notebook", payload, self.versions)
             job = NewJob("notebook", payload, key, tuple(sorted(outputs.values())))
             jobs.append(PlannedJob(job, nb.source_rel, sorted(outputs)))
@@ -127,6 +128,7 @@ class JobPlanner:
         renders = self.course.state_dir / "renders"
         outputs = {fmt: str(renders / f"{digest}.{fmt}") for fmt in self.settings.image_formats}
         payload = DiagramJobPayload(d.source_rel, digest, outputs, target=d.render_target).to_dict()
+        payload["file"] = d.source_rel
         key = cache_key(kind, payload, self.versions)
         job = NewJob(kind, payload, key, tuple(sorted(outputs.values())))
         return PlannedJob(job, d.source_rel, diagram=d)

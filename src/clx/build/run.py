@@ -154,7 +154,7 @@ def _collect(planned: list[PlannedJob], finished: dict[int, JobRecord], plan: Ou
                                              category=Category.INFRASTRUCTURE))
             _remove_stale(p, set())
             continue
-        for prob in (job.result or {}).get("problems", []):
+        for prob in (job.result or {}).get("warnings", []):
             pr = Problem.from_dict(prob)
             (report.errors if pr.is_error else report.warnings).append(pr)
         if job.state is JobState.SUCCEEDED:
