@@ -1,0 +1,68 @@
+"""End to end: build the example course with real workers, kernels, JVM and Chromium."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from clx.build.run import BuildOptions, build
+from clx.course.course import load_course
+from clx.course.outputs import plan_outputs
+from clx.course.variants import Format, Kind
+
+
+def tree_digest(root: Path) -> dict[str, str]:
+    return {
+        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and ".clx" not in p.relative_to(root).parts
+    }
+
+
+def test_demo_course_builds_every_planned_output_deterministically(demo_copy: Path, tmp_path: Path) -> None:
+    spec = demo_copy / "course-specs" / "demo.xml"
+    out = tmp_path / "out"
+    before = tree_digest(demo_copy)
+    lines: list[str] = []
+    report = build(BuildOptions(spec=spec, output_root=out, echo=lines.append))
+    assert report.ok, report.render_text()
+    assert tree_digest(demo_copy) == before, "the source tree must stay untouched"
+
+    plan = plan_outputs(load_course(spec, output_root=out))
+    planned = plan.all_paths()
+    missing = [p for p in planned if not p.is_file()]
+    assert not missing
+    produced = sorted(p for p in out.rglob("*") if p.is_file())
+    assert produced == planned  # nothing more, nothing less
+    assert report.outputs == len(planned)
+
+    for nb in plan.notebooks:
+        for variant, path in nb.paths.items():
+            if variant.format is Format.HTML:
+                html = path.read_text(encoding="utf-8")
+                assert f"<title>{nb.page_title(variant.lang)}</title>" in html
+                executed = 'class="output_area"' in html
+                assert executed == (variant.kind is not Kind.CODE_ALONG), (variant, path)
+            elif variant.format is Format.NOTEBOOK:
+                doc = json.loads(path.read_text(encoding="utf-8"))
+                assert all(not c.get("outputs") for c in doc["cells"] if c["cell_type"] == "code")
+
+    # renders replace the stale committed PNG; data files and dir-groups are in place
+    for d in plan.diagrams:
+        for t in d.targets:
+            assert t.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    stale = demo_copy / "slides/module_100_basics/topic_100_intro/img/flow.png"
+    for d in plan.diagrams:
+        if d.source_rel.endswith("topic_100_intro/pu/flow.pu"):
+            assert all(t.read_bytes() != stale.read_bytes() for t in d.targets)
+    for cp in plan.copies:
+        assert cp.target.read_bytes() == cp.source.read_bytes(), cp.target
+
+    # A second build gives byte-identical outputs and rewrites no unchanged file.
+    first = {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in produced}
+    report = build(BuildOptions(spec=spec, output_root=out, echo=lambda _l: None))
+    assert report.ok, report.render_text()
+    for p, (data, mtime) in first.items():
+        assert p.read_bytes() == data, f"output differs between builds: {p}"
+        assert p.stat().st_mtime_ns == mtime, f"unchanged file rewritten: {p}"
