@@ -240,6 +240,23 @@ class QueueContract:
         rec = queue.get(job_id)
         assert rec.state is JobState.FAILED and rec.attempts == 3 and rec.error == INFRA
 
+    def test_retry_gives_way_to_an_identical_pending_job(self, queue, session):
+        (first,) = queue.enqueue_many(session, [job("a"), job("b")])[:1]
+        a, b = queue.claim(session, ["noop"], "w", limit=2)
+        again = queue.enqueue(session, job("a"))  # the running job does not count
+        assert again != first
+        # The failed attempt is not retried: the identical pending job does the work.
+        assert queue.fail(a.id, a.token, INFRA) is True
+        rec = queue.get(a.id)
+        assert rec.state is JobState.CANCELLED and "identical job is pending" in rec.error.message
+        # The same holds for a job handed back unstarted.
+        assert queue.enqueue(session, job("b")) != b.id
+        assert queue.release([b.id], b.token) == 0
+        assert queue.get(b.id).state is JobState.CANCELLED
+        pending = queue.jobs(session, states=[JobState.PENDING])
+        assert sorted(j.cache_key for j in pending) == ["a", "b"]
+        assert queue.enqueue(session, job("a")) == again
+
     def test_expired_lease_on_last_attempt_fails_the_job(self, queue, session, clock):
         (job_id,) = queue.enqueue_many(session, [job("a", max_attempts=1)])
         queue.claim(session, ["noop"], "w", lease_seconds=1)

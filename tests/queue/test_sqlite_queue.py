@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from clx.queue import JobState, NewJob, SqliteQueue, connect
+import clx.queue.sqlite
+from clx.problems import Category
+from clx.queue import JobError, JobState, NewJob, SqliteQueue, connect
 from clx.queue.migrations import LATEST, current_version
 
 # The contract suite sits next to this file so that future backends can reuse it.
@@ -109,3 +111,37 @@ def test_clock_is_used_for_leases(tmp_path):
     q.enqueue("s", job("a"))
     (c,) = q.claim("s", ["noop"], "w", lease_seconds=2)
     assert c.lease_expires == clock.now.replace(second=2)
+
+
+@pytest.fixture
+def colliding(monkeypatch):
+    """Every job gets the same identity hash, as if all of them collided."""
+    monkeypatch.setattr(clx.queue.sqlite, "_identity", lambda *_: 42)
+
+
+def test_identity_collision_is_not_taken_for_a_duplicate(tmp_path, colliding):
+    q = SqliteQueue(tmp_path / "clx.db")
+    s = q.open_session()
+    a, b, a2, c, b2 = q.enqueue_many(s, [job("a"), job("b"), job("a"), job("c"), job("b")])
+    assert len({a, b, c}) == 3 and a2 == a and b2 == b
+    assert q.enqueue_many(s, [job("c"), job("b"), job("a")]) == [c, b, a]
+    assert q.enqueue(s, job("a", outputs=["/elsewhere"])) not in (a, b, c)
+    assert [j.cache_key for j in q.jobs(s)] == ["a", "b", "c", "a"]
+    assert q.get(b).outputs == ("/out/b.html",)
+
+
+def test_identity_collision_does_not_block_a_retry(tmp_path, colliding):
+    q = SqliteQueue(tmp_path / "clx.db", backoff_base=0.0)
+    s = q.open_session()
+    q.enqueue(s, job("a"))
+    (a,) = q.claim(s, ["noop"], "w")
+    b = q.enqueue(s, job("b"))  # takes the identity while a runs
+    # a's retry meets b in the dedupe index; b is different work, so a goes back anyway.
+    assert q.fail(a.id, a.token, JobError.of(Category.INFRASTRUCTURE, "died")) is True
+    assert {j.id: j.state for j in q.jobs(s)} == {a.id: JobState.PENDING, b: JobState.PENDING}
+    assert q.enqueue_many(s, [job("b"), job("a")]) == [b, a.id]
+    # Released the same way, and still no duplicate of either.
+    (first,) = q.claim(s, ["noop"], "w")
+    assert q.release([first.id], first.token) == 1
+    assert q.enqueue_many(s, [job("a"), job("b")]) == [a.id, b]
+    assert len(q.jobs(s)) == 2

@@ -2,7 +2,8 @@
 
 Each migration is applied once, in order, inside one write transaction together with
 the version bump, so processes that open a fresh database at the same moment cannot
-apply a step twice. Append new steps; never edit an applied one.
+apply a step twice. Append new steps; never edit an applied one. (Step 1 was last
+rewritten in place before clx was first released, when no database existed to upgrade.)
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ MIGRATIONS: list[list[str]] = [
             payload TEXT NOT NULL,
             cache_key TEXT NOT NULL,
             outputs TEXT NOT NULL DEFAULT '[]',
+            identity INTEGER,
             state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ({_STATES})),
             attempts INTEGER NOT NULL DEFAULT 0,
             max_attempts INTEGER NOT NULL DEFAULT 3 CHECK (max_attempts >= 1),
@@ -50,9 +52,12 @@ MIGRATIONS: list[list[str]] = [
         # Claim order: the partial index holds pending jobs only, so it stays small.
         """CREATE INDEX jobs_claim ON jobs (session_key, kind, priority DESC, id)
             WHERE state = 'pending'""",
-        # Dedupe of identical pending work (ON CONFLICT DO NOTHING at enqueue).
-        """CREATE UNIQUE INDEX jobs_pending_identity
-            ON jobs (session_key, kind, cache_key, outputs)
+        # Dedupe of identical pending work (ON CONFLICT DO NOTHING at enqueue). ``identity``
+        # is a 64-bit hash of kind, cache key and outputs: comparing one integer instead of
+        # two long texts per entry keeps this index small and bulk inserts into it cheap.
+        # Equal hashes are compared in full before a job counts as a duplicate; a job whose
+        # hash collides with a different pending job is stored with a NULL identity.
+        """CREATE UNIQUE INDEX jobs_pending_identity ON jobs (session_key, identity)
             WHERE state = 'pending'""",
         "CREATE INDEX jobs_lease ON jobs (lease_expires) WHERE state = 'running'",
         "CREATE INDEX jobs_token ON jobs (lease_token) WHERE state = 'running'",

@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime, timedelta
+from hashlib import blake2b
 from pathlib import Path
 from typing import Any
 
@@ -63,13 +64,57 @@ _JOB_FROM = "FROM jobs j JOIN sessions s ON s.key = j.session_key"
 _SESSION_KEY = "(SELECT key FROM sessions WHERE id = ?)"
 
 # Rows of one enqueue statement: one JSON document, split by SQLite (json_each), which
-# costs far less than encoding every payload separately in Python.
+# costs far less than encoding every payload separately in Python. A row is
+# [kind, priority, payload, cache_key, outputs, max_attempts, identity].
 _ENQUEUE_CHUNK = 5000
+
+_INSERT_JOBS = (
+    "INSERT INTO jobs (session_key, kind, priority, payload, cache_key, outputs, "
+    "max_attempts, identity, created_at) "
+    "SELECT ?1, value ->> 0, value ->> 1, value -> 2, value ->> 3, value -> 4, value ->> 5, "
+    "value ->> 6, ?2 FROM json_each(?3) WHERE true ORDER BY key ON CONFLICT DO NOTHING"
+)
 
 _FINISH = (
     "UPDATE jobs SET state = ?, result = ?, error = ?, lease_expires = NULL, "
     "not_before = NULL, finished_at = ?, finished_seq = ? WHERE id = ?"
 )
+
+
+def _identity(kind: str, cache_key: str, outputs: Sequence[str]) -> int:
+    """The 64-bit stand-in for (kind, cache key, outputs) in the pending-dedupe index.
+
+    Stable across processes (unlike ``hash``), because any process may enqueue into a
+    session. Equal values are only a hint: callers compare the fields themselves.
+    """
+    digest = blake2b("\0".join((kind, cache_key, *outputs)).encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def _pending_twin(
+    db: sqlite3.Connection,
+    key: int,
+    identity: int | None,
+    kind: str,
+    cache_key: str,
+    outputs: list[str],
+    exclude: int = 0,
+) -> int | None:
+    """The id of a pending job of session ``key`` identical to the one described, if any.
+
+    Looks at the job holding the same identity and at the (normally absent) jobs stored
+    without one after a hash collision.
+    """
+    for job_id, k, c, o in db.execute(
+        "SELECT id, kind, cache_key, outputs FROM jobs WHERE session_key = ?1 "
+        "AND state = 'pending' AND identity = ?2 AND id <> ?3 "
+        "UNION ALL SELECT id, kind, cache_key, outputs FROM jobs WHERE session_key = ?1 "
+        "AND state = 'pending' AND identity IS NULL AND id <> ?3",
+        (key, identity, exclude),
+    ):
+        if (k, c) == (kind, cache_key) and _decode(o) == outputs:
+            return job_id
+    return None
 
 
 def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]:
@@ -190,6 +235,31 @@ class SqliteQueue(Queue):
             ],
         )
 
+    @staticmethod
+    def _to_pending(
+        db: sqlite3.Connection, job_id: int, assignments: str, params: Sequence[Any]
+    ) -> bool:
+        """Move a running job back to pending, unless an identical job is pending already.
+
+        Returns False in that case and leaves the job alone: the pending twin does the work.
+        If the pending job in the way only shares the identity hash (a collision), the job
+        goes back without an identity.
+        """
+        sql = "UPDATE jobs SET state = 'pending', {}" + assignments + " WHERE id = ?"
+        try:
+            db.execute(sql.format(""), (*params, job_id))
+            return True
+        except sqlite3.IntegrityError:
+            pass
+        key, identity, kind, cache_key, outputs = db.execute(
+            "SELECT session_key, identity, kind, cache_key, outputs FROM jobs WHERE id = ?",
+            (job_id,),
+        ).fetchone()
+        if _pending_twin(db, key, identity, kind, cache_key, _decode(outputs), job_id):
+            return False
+        db.execute(sql.format("identity = NULL, "), (*params, job_id))
+        return True
+
     def _failed_attempt(
         self,
         db: sqlite3.Connection,
@@ -204,24 +274,23 @@ class SqliteQueue(Queue):
         now_t = format_time(now)
         if error.category is Category.INFRASTRUCTURE and attempts < max_attempts:
             not_before = format_time(now + timedelta(seconds=self._backoff(attempts)))
-            try:
-                db.execute(
-                    "UPDATE jobs SET state = 'pending', lease_token = NULL, "
-                    "lease_expires = NULL, worker_id = NULL, not_before = ?, result = ?, "
-                    "error = ? WHERE id = ?",
-                    (not_before, result, _encode(error.to_dict()), job_id),
-                )
+            if self._to_pending(
+                db,
+                job_id,
+                "lease_token = NULL, lease_expires = NULL, worker_id = NULL, not_before = ?, "
+                "result = ?, error = ?",
+                (not_before, result, _encode(error.to_dict())),
+            ):
                 return
-            except sqlite3.IntegrityError:
-                # An identical job was enqueued meanwhile and is pending: it does the work.
-                superseded = JobError.of(
-                    Category.INFRASTRUCTURE,
-                    f"{error.message}; not retried because an identical job is pending",
-                )
-                self._finish(
-                    db, [(job_id, JobState.CANCELLED, result, _encode(superseded.to_dict()))], now_t
-                )
-                return
+            # An identical job was enqueued meanwhile and is pending: it does the work.
+            superseded = JobError.of(
+                Category.INFRASTRUCTURE,
+                f"{error.message}; not retried because an identical job is pending",
+            )
+            self._finish(
+                db, [(job_id, JobState.CANCELLED, result, _encode(superseded.to_dict()))], now_t
+            )
+            return
         self._finish(db, [(job_id, JobState.FAILED, result, _encode(error.to_dict()))], now_t)
 
     # --- sessions ----------------------------------------------------------------------
@@ -256,17 +325,21 @@ class SqliteQueue(Queue):
     # --- producer ----------------------------------------------------------------------
 
     def enqueue_many(self, session: str, jobs: Iterable[NewJob]) -> list[int]:
-        rows = [
-            [
-                j.kind,
-                j.priority,
-                j.payload if isinstance(j.payload, dict) else dict(j.payload),
-                j.cache_key,
-                j.outputs if isinstance(j.outputs, list | tuple) else list(j.outputs),
-                j.max_attempts,
-            ]
-            for j in jobs
-        ]
+        rows = []
+        for j in jobs:
+            outputs = j.outputs if isinstance(j.outputs, list | tuple) else list(j.outputs)
+            payload = j.payload if isinstance(j.payload, dict) else dict(j.payload)
+            rows.append(
+                [
+                    j.kind,
+                    j.priority,
+                    payload,
+                    j.cache_key,
+                    outputs,
+                    j.max_attempts,
+                    _identity(j.kind, j.cache_key, outputs),
+                ]
+            )
         if not rows:
             return []
         docs = [_encode(rows[i : i + _ENQUEUE_CHUNK]) for i in range(0, len(rows), _ENQUEUE_CHUNK)]
@@ -277,35 +350,43 @@ class SqliteQueue(Queue):
                 raise KeyError(f"unknown queue session {session!r}")
             key = row[0]
             before = db.execute("SELECT coalesce(max(id), 0) FROM jobs").fetchone()[0]
-            inserted = 0
-            for doc in docs:
-                inserted += db.execute(
-                    "INSERT INTO jobs (session_key, kind, priority, payload, cache_key, outputs, "
-                    "max_attempts, created_at) "
-                    "SELECT ?, value ->> 0, value ->> 1, value -> 2, value ->> 3, value -> 4, "
-                    "value ->> 5, ? FROM json_each(?) WHERE true ORDER BY key "
-                    "ON CONFLICT DO NOTHING",
-                    (key, now, doc),
-                ).rowcount
+            inserted = sum(db.execute(_INSERT_JOBS, (key, now, doc)).rowcount for doc in docs)
             if inserted == len(rows):
                 # Under the write lock SQLite gives new rows max(id)+1, +2, … in order.
                 after = db.execute("SELECT max(id) FROM jobs").fetchone()[0]
                 if after == before + len(rows):
                     return list(range(before + 1, after + 1))
-            # Some were duplicates of pending jobs: look each identity up.
-            ids: list[int] = []
-            for doc in docs:
-                ids += [
-                    r[0]
-                    for r in db.execute(
-                        "SELECT (SELECT j.id FROM jobs j WHERE j.session_key = ? "
-                        "AND j.kind = e.value ->> 0 AND j.cache_key = e.value ->> 3 "
-                        "AND j.outputs = e.value -> 4 "
-                        "AND j.state = 'pending') FROM json_each(?) e ORDER BY e.key",
-                        (key, doc),
-                    )
-                ]
-            return ids
+            return self._resolve_ids(db, key, rows, now)
+
+    def _resolve_ids(
+        self, db: sqlite3.Connection, key: int, rows: Sequence[list[Any]], now: str
+    ) -> list[int]:
+        """Some rows were not inserted: find the pending job each one stands for.
+
+        A row whose identity hash matches a pending job with a different kind, cache key
+        or outputs (a hash collision) was not inserted either; it is added now without an
+        identity, unless an identical job is pending already.
+        """
+        pending: dict[int, tuple[int, str, str, list[str]]] = {}
+        for chunk in _chunks(list({r[6] for r in rows})):
+            for identity, job_id, kind, cache_key, outputs in db.execute(
+                "SELECT identity, id, kind, cache_key, outputs FROM jobs WHERE session_key = ? "
+                f"AND state = 'pending' AND identity IN ({_marks(len(chunk))})",
+                (key, *chunk),
+            ):
+                pending[identity] = (job_id, kind, cache_key, _decode(outputs))
+        ids = []
+        for r in rows:
+            hit = pending.get(r[6])
+            if hit is not None and hit[1:] == (r[0], r[3], list(r[4])):
+                ids.append(hit[0])
+                continue
+            twin = _pending_twin(db, key, r[6], r[0], r[3], list(r[4]))
+            if twin is None:
+                doc = _encode([[*r[:6], None]])
+                twin = db.execute(_INSERT_JOBS + " RETURNING id", (key, now, doc)).fetchone()[0]
+            ids.append(twin)
+        return ids
 
     def cancel(self, session: str, job_ids: Iterable[int] | None = None) -> int:
         now = format_time(self._now())
@@ -444,14 +525,23 @@ class SqliteQueue(Queue):
         released = 0
         with self._write() as db:
             for job_id in job_ids:
-                try:
-                    released += db.execute(
-                        "UPDATE jobs SET state = 'pending', attempts = attempts - 1, "
-                        "lease_token = NULL, lease_expires = NULL, worker_id = NULL, "
-                        "started_at = NULL WHERE id = ? AND lease_token = ? AND state = 'running'",
+                if (
+                    db.execute(
+                        "SELECT 1 FROM jobs WHERE id = ? AND lease_token = ? AND state = 'running'",
                         (job_id, token),
-                    ).rowcount
-                except sqlite3.IntegrityError:  # an identical job is pending already
+                    ).fetchone()
+                    is None
+                ):
+                    continue
+                if self._to_pending(
+                    db,
+                    job_id,
+                    "attempts = attempts - 1, lease_token = NULL, lease_expires = NULL, "
+                    "worker_id = NULL, started_at = NULL",
+                    (),
+                ):
+                    released += 1
+                else:  # an identical job is pending already
                     self._finish(
                         db, [(job_id, JobState.CANCELLED, None, None)], format_time(self._now())
                     )
