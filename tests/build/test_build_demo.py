@@ -33,8 +33,10 @@ def test_demo_course_builds_every_planned_output_deterministically(demo_copy: Pa
     planned = plan.all_paths()
     missing = [p for p in planned if not p.is_file()]
     assert not missing
-    produced = sorted(p for p in out.rglob("*") if p.is_file())
+    produced = sorted(p for p in out.rglob("*") if p.is_file() and p.name != ".clx-manifest.json")
     assert produced == planned  # nothing more, nothing less
+    manifest = json.loads((out / ".clx-manifest.json").read_text(encoding="utf-8"))
+    assert manifest["files"] == sorted(p.relative_to(out).as_posix() for p in planned)
     assert report.outputs == len(planned)
 
     for nb in plan.notebooks:
@@ -61,8 +63,10 @@ def test_demo_course_builds_every_planned_output_deterministically(demo_copy: Pa
 
     # A second build gives byte-identical outputs and rewrites no unchanged file.
     first = {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in produced}
-    report = build(BuildOptions(spec=spec, output_root=out, echo=lambda _l: None))
+    report = build(BuildOptions(spec=spec, output_root=out, echo=lambda _l: None,
+                                ignore_cache=True))
     assert report.ok, report.render_text()
+    assert set(report.jobs_by_kind["notebook"]) == {"succeeded"}
     for p, (data, mtime) in first.items():
         assert p.read_bytes() == data, f"output differs between builds: {p}"
         assert p.stat().st_mtime_ns == mtime, f"unchanged file rewritten: {p}"

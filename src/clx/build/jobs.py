@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -35,13 +35,33 @@ class BuildSettings:
 class PlannedJob:
     job: NewJob
     source_rel: str
-    variants: list[str] = field(default_factory=list)  # labels, for reports
+    labels: dict[str, str]  # output label (variant label or image format) -> output path
+    ingredients: dict[str, Any]  # what went into the cache key, for `clx cache explain`
     diagram: DiagramOutput | None = None
+    job_id: int | None = None
+
+    @property
+    def variants(self) -> list[str]:
+        return sorted(self.labels) if self.diagram is None else []
+
+
+def ingredients_of(kind: str, payload: dict[str, Any], versions: dict[str, str]) -> dict[str, Any]:
+    """The parts of a cache key, each hashed, so a changed key can be explained."""
+    def h(value: Any) -> str:
+        blob = json.dumps(value, sort_keys=True).encode("utf-8")
+        return hashlib.sha256(blob).hexdigest()[:16]
+
+    parts: dict[str, Any] = {"kind": kind, "versions": dict(versions)}
+    for k, v in sorted(payload.items()):
+        if k in ("outputs", "file"):
+            continue
+        parts[k] = dict(v) if k in ("topic_files", "course_templates") else h(v)
+    return parts
 
 
 def cache_key(kind: str, payload: dict[str, Any], versions: dict[str, str]) -> str:
     """Hash of everything that affects the job's bytes, minus where they are written."""
-    canonical = {k: v for k, v in payload.items() if k != "outputs"}
+    canonical = {k: v for k, v in payload.items() if k not in ("outputs", "file")}
     blob = json.dumps([kind, canonical, versions, PIPELINE_VERSION], sort_keys=True)
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
@@ -94,7 +114,8 @@ class JobPlanner:
         return out
 
     def notebook_jobs(self, nb: NotebookOutput) -> list[PlannedJob]:
-        text = nb.file.path.read_bytes().decode("utf-8", errors="replace")
+        raw = nb.file.path.read_bytes().decode("utf-8", errors="replace")
+        text = raw.replace("\r\n", "\n")  # one key for either line ending
         notebook_dir = nb.file.relpath.rsplit("/", 1)[0] if "/" in nb.file.relpath else ""
         spec = self.course.spec
         jobs = []
@@ -119,7 +140,8 @@ class JobPlanner:
             payload["file"] = nb.source_rel  # the runtime names this file in problems
             key = cache_key("notebook", payload, self.versions)
             job = NewJob("notebook", payload, key, tuple(sorted(outputs.values())))
-            jobs.append(PlannedJob(job, nb.source_rel, sorted(outputs)))
+            jobs.append(PlannedJob(job, nb.source_rel, outputs,
+                                   ingredients_of("notebook", payload, self.versions)))
         return jobs
 
     def diagram_job(self, d: DiagramOutput) -> PlannedJob:
@@ -131,4 +153,5 @@ class JobPlanner:
         payload["file"] = d.source_rel
         key = cache_key(kind, payload, self.versions)
         job = NewJob(kind, payload, key, tuple(sorted(outputs.values())))
-        return PlannedJob(job, d.source_rel, diagram=d)
+        return PlannedJob(job, d.source_rel, outputs, ingredients_of(kind, payload, self.versions),
+                          diagram=d)

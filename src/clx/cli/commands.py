@@ -52,3 +52,36 @@ def build(args: argparse.Namespace) -> int:
     from clx.build.run import run_build_command
 
     return run_build_command(args)
+
+
+def cache_explain(args: argparse.Namespace) -> int:
+    from clx.build.explain import explain
+
+    spec = Path(args.spec)
+    if not spec.is_file():
+        raise UsageError(f"spec file not found: {spec}")
+    try:
+        _rebuild, lines = explain(
+            spec, Path(args.output),
+            Path(args.course_root) if args.course_root else None,
+            Path(args.output_dir) if args.output_dir else None,
+        )
+    except SpecError as e:
+        _print_problems(e.problems)
+        return EXIT_SPEC
+    print("\n".join(lines))
+    return 0
+
+
+def cache_clear(args: argparse.Namespace) -> int:
+    from clx.build.cache import BuildCache
+
+    try:
+        course = load(args)
+    except SpecError as e:
+        _print_problems(e.problems)
+        return EXIT_SPEC
+    with BuildCache(course.state_dir) as cache:
+        n = cache.clear()
+    print(f"cleared {n} cached result(s)")
+    return 0

@@ -42,7 +42,21 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also write diagram renders into the source tree (editor previews)")
     p.add_argument("--stall-timeout", type=float, default=300.0,
                    help="report and stop when no job finishes for this many seconds")
+    p.add_argument("--ignore-cache", action="store_true", help="run every job again")
+    p.add_argument("--retry-failed", action="store_true",
+                   help="run jobs again that failed before with unchanged inputs")
+    p.add_argument("--json-report", metavar="FILE", help=argparse.SUPPRESS)
     p.set_defaults(func=commands.build)
+
+    cache = sub.add_parser("cache", help="inspect or clear the build cache")
+    cache_sub = cache.add_subparsers(dest="cache_command", required=True)
+    p = cache_sub.add_parser("explain", help="why an output would or would not be rebuilt")
+    _add_course_args(p)
+    p.add_argument("output", help="output path (absolute, or relative to the output root)")
+    p.set_defaults(func=commands.cache_explain)
+    p = cache_sub.add_parser("clear", help="forget every cached result of a course")
+    _add_course_args(p)
+    p.set_defaults(func=commands.cache_clear)
     return parser
 
 

@@ -1,0 +1,147 @@
+"""The build cache: job cache key → the bytes it produced (or the error it raised).
+
+Outputs are stored by content hash in the blob store, so an output folder that was
+deleted is restored without running a job, and a hit is only used after every blob
+has been verified against its hash. Content failures are remembered too, so an
+unchanged broken notebook is reported again without being re-executed.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from clx.dbconnect import connect
+from clx.problems import Problem
+from clx.store import BlobStore
+
+_SCHEMA = [
+    [
+        """CREATE TABLE entries (
+            cache_key TEXT PRIMARY KEY,
+            kind TEXT NOT NULL,
+            state TEXT NOT NULL CHECK (state IN ('succeeded', 'failed')),
+            outputs TEXT NOT NULL,      -- {label: sha256}
+            problems TEXT NOT NULL,     -- [Problem dict]
+            ingredients TEXT NOT NULL,  -- what went into the key, for `clx cache explain`
+            source TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        )""",
+        """CREATE TABLE output_keys (
+            path TEXT PRIMARY KEY,      -- absolute output path
+            cache_key TEXT NOT NULL,
+            label TEXT NOT NULL
+        )""",
+    ]
+]
+
+
+@dataclass(frozen=True)
+class CacheEntry:
+    cache_key: str
+    kind: str
+    state: str
+    outputs: dict[str, str]
+    problems: list[Problem]
+    ingredients: dict[str, Any]
+    source: str
+
+    @property
+    def failed(self) -> bool:
+        return self.state == "failed"
+
+
+class BuildCache:
+    def __init__(self, state_dir: Path) -> None:
+        self.path = state_dir / "cache.db"
+        self.blobs = BlobStore(state_dir / "blobs")
+        self._conn: sqlite3.Connection = connect(self.path, _SCHEMA, name="cache")
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def __enter__(self) -> BuildCache:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        self._conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._conn
+        except BaseException:
+            self._conn.execute("ROLLBACK")
+            raise
+        self._conn.execute("COMMIT")
+
+    def get(self, cache_key: str) -> CacheEntry | None:
+        row = self._conn.execute(
+            "SELECT cache_key, kind, state, outputs, problems, ingredients, source "
+            "FROM entries WHERE cache_key = ?", (cache_key,)).fetchone()
+        if row is None:
+            return None
+        return CacheEntry(row[0], row[1], row[2], json.loads(row[3]),
+                          [Problem.from_dict(p) for p in json.loads(row[4])],
+                          json.loads(row[5]), row[6])
+
+    def load_verified(self, entry: CacheEntry) -> dict[str, bytes] | None:
+        """The entry's outputs by label, each checked against its hash; None if any is bad."""
+        out: dict[str, bytes] = {}
+        for label, digest in entry.outputs.items():
+            try:
+                out[label] = self.blobs.get(digest)
+            except OSError:
+                return None
+        return out
+
+    def record(
+        self,
+        cache_key: str,
+        kind: str,
+        state: str,
+        outputs: dict[str, bytes],
+        problems: list[Problem],
+        ingredients: dict[str, Any],
+        source: str,
+        paths: dict[str, str],
+    ) -> None:
+        """Store a job's result; ``paths`` maps labels to the output paths of this build."""
+        digests = {label: self.blobs.put(data) for label, data in sorted(outputs.items())}
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        with self._tx() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO entries VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (cache_key, kind, state, json.dumps(digests, sort_keys=True),
+                 json.dumps([p.to_dict() for p in problems]),
+                 json.dumps(ingredients, sort_keys=True), source, now),
+            )
+            db.executemany(
+                "INSERT OR REPLACE INTO output_keys VALUES (?, ?, ?)",
+                [(path, cache_key, label) for label, path in paths.items()],
+            )
+
+    def remember_paths(self, cache_key: str, paths: dict[str, str]) -> None:
+        with self._tx() as db:
+            db.executemany(
+                "INSERT OR REPLACE INTO output_keys VALUES (?, ?, ?)",
+                [(path, cache_key, label) for label, path in paths.items()],
+            )
+
+    def key_for_path(self, path: str) -> tuple[str, str] | None:
+        row = self._conn.execute(
+            "SELECT cache_key, label FROM output_keys WHERE path = ?", (path,)).fetchone()
+        return (row[0], row[1]) if row else None
+
+    def clear(self) -> int:
+        with self._tx() as db:
+            n = db.execute("DELETE FROM entries").rowcount
+            db.execute("DELETE FROM output_keys")
+        return n

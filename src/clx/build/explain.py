@@ -1,0 +1,79 @@
+"""`clx cache explain`: why an output would or would not be rebuilt."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from clx.build.cache import BuildCache
+from clx.build.jobs import BuildSettings, JobPlanner, PlannedJob
+from clx.build.versions import tool_versions
+from clx.course.course import load_course
+from clx.course.outputs import plan_outputs
+
+
+def _find(planned: list[PlannedJob], target: Path) -> PlannedJob | None:
+    for p in planned:
+        if str(target) in p.labels.values():
+            return p
+        if p.diagram is not None and any(
+            target in (t, t.with_suffix(".svg")) for t in p.diagram.targets
+        ):
+            return p
+    return None
+
+
+def diff_ingredients(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    changes = []
+    for key in sorted(set(old) | set(new)):
+        a, b = old.get(key), new.get(key)
+        if a == b:
+            continue
+        if isinstance(a, dict) and isinstance(b, dict):
+            for name in sorted(set(a) | set(b)):
+                if name not in a:
+                    changes.append(f"{key}: '{name}' added")
+                elif name not in b:
+                    changes.append(f"{key}: '{name}' removed")
+                elif a[name] != b[name]:
+                    what = "version" if key == "versions" else "content"
+                    changes.append(f"{key}: '{name}' {what} changed"
+                                   + (f" ({a[name]} -> {b[name]})" if key == "versions" else ""))
+        else:
+            changes.append(f"{key} changed")
+    return changes
+
+
+def explain(spec: Path, output: Path, course_root: Path | None = None,
+            output_root: Path | None = None) -> tuple[bool, list[str]]:
+    """Returns (would_rebuild, explanation lines)."""
+    course = load_course(spec, course_root, output_root)
+    plan = plan_outputs(course)
+    target = output if output.is_absolute() else (course.output_root / output)
+    target = target.resolve()
+    planned = JobPlanner(course, plan, BuildSettings(), tool_versions()).jobs()
+    p = _find(planned, target)
+    if p is None:
+        return False, [f"{output}: not produced by a job (a copied file, or not in the plan)"]
+    lines = [f"{output}: produced by the {p.job.kind} job of {p.source_rel}",
+             f"cache key {p.job.cache_key[:16]}"]
+    with BuildCache(course.state_dir) as cache:
+        entry = cache.get(p.job.cache_key)
+        if entry is not None:
+            ok = cache.load_verified(entry) is not None
+            if not ok:
+                return True, [*lines, "cached result found but a stored blob is missing or "
+                              "corrupt: the job runs again"]
+            if entry.failed:
+                return False, [*lines, "unchanged since it failed: the stored error is "
+                               "reported again (use --retry-failed to run it)"]
+            return False, [*lines, "up to date: the cached result is restored if the file "
+                           "is missing or differs"]
+        previous = cache.key_for_path(str(p.labels.get(next(iter(p.labels)))))
+        if previous is None:
+            return True, [*lines, "never built before: the job runs"]
+        old = cache.get(previous[0])
+        if old is None:
+            return True, [*lines, "the previous result is no longer cached: the job runs"]
+        changes = diff_ingredients(old.ingredients, p.ingredients) or ["inputs changed"]
+        return True, [*lines, "rebuilds because:", *("  " + c for c in changes)]
