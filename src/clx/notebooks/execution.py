@@ -13,10 +13,14 @@ import copy
 import logging
 import re
 import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from queue import Empty
 
+from jupyter_client.asynchronous import AsyncKernelClient
+from jupyter_core.utils import run_sync
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 from nbformat import NotebookNode
@@ -144,9 +148,22 @@ class Executor:
         work = copy.deepcopy(nb)
         tracker = _Tracker()
         try:
-            kc = kernel.wait_ready(self.pool.startup_timeout)
+            kernel.wait_ready(self.pool.startup_timeout)
         except (RuntimeError, TimeoutError) as exc:
             raise _KernelDied(str(exc)) from None
+        kc = AsyncKernelClient(
+            **kernel.manager.get_connection_info(session=True),
+            connection_file=kernel.manager.connection_file,
+            parent=kernel.manager,
+            context=self.pool.async_context,
+        )
+        kc.start_channels()
+        try:
+            run_sync(_handshake)(kc, self.pool.startup_timeout)
+        except (RuntimeError, TimeoutError) as exc:
+            kc.stop_channels()
+            raise _KernelDied(str(exc)) from None
+        kc.allow_stdin = False
         client = NotebookClient(
             work,
             km=kernel.manager,
@@ -156,7 +173,7 @@ class Executor:
             kernel_name=kernel.name,
             on_cell_start=tracker.on_cell_start,
         )
-        client.kc = kc  # connected and ready (see KernelPool); the pool stops it later
+        client.kc = kc  # connected and proven ready (see _handshake)
         try:
             client.execute()
         except CellTimeoutError as exc:
@@ -179,11 +196,46 @@ class Executor:
         except (RuntimeError, TimeoutError) as exc:
             # Start-up failures: "Kernel died before replying to kernel_info", no reply in time.
             raise _KernelDied(f"{type(exc).__name__}: {exc}") from None
+        finally:
+            kc.stop_channels()
         return work
 
 
 class _KernelDied(Exception):
     pass
+
+
+async def _handshake(kc: AsyncKernelClient, timeout: float) -> None:
+    """Prove shell and IOPub work without ``wait_for_ready``'s fixed 0.2 s of silence.
+
+    The helper thread of the pool already saw this kernel answer, so one kernel_info
+    request is enough: its reply shows the shell works, and the ``idle`` status the
+    kernel publishes for it shows our IOPub subscription is live (so no output of the
+    first cell can be lost). A request whose status we missed is simply repeated.
+    """
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        msg_id = kc.kernel_info()
+        if await _reply(kc.get_shell_msg, msg_id, "kernel_info_reply", deadline) is None:
+            continue
+        if await _reply(kc.get_iopub_msg, msg_id, "status", min(deadline, time.monotonic() + 1)):
+            return
+    raise TimeoutError(f"kernel did not answer within {timeout:g} s")
+
+
+async def _reply(get, msg_id: str, msg_type: str, deadline: float) -> dict | None:
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return None
+        try:
+            msg = await get(timeout=left)
+        except Empty:
+            return None
+        if msg["parent_header"].get("msg_id") != msg_id or msg["msg_type"] != msg_type:
+            continue
+        if msg_type != "status" or msg["content"].get("execution_state") == "idle":
+            return msg
 
 
 def _line_offset(traceback: str) -> int | None:

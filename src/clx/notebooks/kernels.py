@@ -37,9 +37,10 @@ from collections import defaultdict, deque
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
 import zmq
+import zmq.asyncio
 from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 from jupyter_client.manager import KernelManager
 
@@ -85,29 +86,27 @@ class Kernel:
     folder: Path  # private: ipc sockets, connection file, stderr log, the cwd
     cwd: Path  # the kernel's working directory (empty until ``place_files``)
     _stderr: IO[bytes] | None = None
-    client: Any = None  # a started BlockingKernelClient once ready
     _ready: threading.Event | None = None
     _ready_error: BaseException | None = None
 
-    def wait_ready(self, timeout: float) -> Any:
-        """The connected client once the kernel answers; raises if it never did."""
+    def wait_ready(self, timeout: float) -> None:
+        """Block until the helper thread saw the kernel answer; raise if it never did."""
         if self._ready is not None and not self._ready.wait(timeout):
             raise TimeoutError(f"kernel {self.name} not ready after {timeout:g} s")
         if self._ready_error is not None:
             raise RuntimeError(f"kernel {self.name} did not start: {self._ready_error}")
-        return self.client
 
-    def _connect(self, timeout: float) -> None:
+    def _await_boot(self, timeout: float) -> None:
+        # A blocking client only for this check: nbclient needs an asyncio client, and
+        # asyncio sockets must be made on the loop of the thread that uses them.
         client = self.manager.client()
         try:
             client.start_channels()
             client.wait_for_ready(timeout=timeout)
-            client.allow_stdin = False
-            self.client = client
         except BaseException as exc:  # reported to the job that takes this kernel
             self._ready_error = exc
-            client.stop_channels()
         finally:
+            client.stop_channels()
             assert self._ready is not None
             self._ready.set()
 
@@ -164,6 +163,7 @@ class KernelPool:
         self._lock = threading.Lock()
         self._specs = KernelSpecManager()
         self._context = zmq.Context()
+        self.async_context = zmq.asyncio.Context()  # for the clients that execute
         self._closed = False
         self.started = 0  # kernels started (for tests and benchmarks)
 
@@ -200,10 +200,6 @@ class KernelPool:
         """Kill the kernel's whole process tree and remove its folder."""
         if kernel._ready is not None:
             kernel._ready.wait(self.startup_timeout)
-        if kernel.client is not None:
-            with contextlib.suppress(Exception):
-                kernel.client.stop_channels()
-            kernel.client = None
         pid = kernel.pid
         if pid is not None:
             kill_tree_now(pid)
@@ -228,8 +224,9 @@ class KernelPool:
         if self._owns_root and self._root is not None:
             shutil.rmtree(self._root, ignore_errors=True)
             self._root = None
-        if not self._context.closed:
-            self._context.destroy(linger=0)
+        for context in (self._context, self.async_context):
+            if not context.closed:
+                context.destroy(linger=0)
 
     def __enter__(self) -> KernelPool:
         return self
@@ -294,7 +291,7 @@ class KernelPool:
         kernel = Kernel(name=name, manager=manager, folder=folder, cwd=cwd, _stderr=stderr)
         kernel._ready = threading.Event()
         threading.Thread(
-            target=kernel._connect,
+            target=kernel._await_boot,
             args=(self.startup_timeout,),
             name=f"clx-kernel-ready-{folder.name}",
             daemon=True,
