@@ -95,10 +95,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--notebooks", type=int, default=20)
     parser.add_argument("--parallel", type=int, default=1, choices=(1, 2))
+    parser.add_argument("--spares", type=int, default=1, help="spare kernels kept booting")
     args = parser.parse_args()
 
     sources = [source(n) for n in range(args.notebooks)]
-    with Executor() as executor:
+    with Executor(spares=args.spares) as executor:
         t0 = time.perf_counter()
         executor.warm("python3")
         # A worker warms up once (imports, HTML exporter, first kernel); one throw-away
@@ -125,6 +126,7 @@ def main() -> int:
     print(f"{args.notebooks} notebooks x 14 variants: {elapsed:.2f} s ({per:.3f} s per notebook)")
     print(
         f"notebooks={args.notebooks} variants={14 * args.notebooks} parallel={args.parallel} "
+        f"spares={args.spares} "
         f"executions={executions} kernels_started={kernels} startup_seconds={startup:.2f} "
         f"seconds={elapsed:.2f} seconds_per_notebook={per:.3f}"
     )

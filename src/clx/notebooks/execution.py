@@ -77,8 +77,10 @@ class _Tracker:
 class Executor:
     """Runs notebooks; one per worker process (or per test session)."""
 
-    def __init__(self, pool: KernelPool | None = None, *, root: Path | None = None) -> None:
-        self.pool = pool if pool is not None else KernelPool(root)
+    def __init__(
+        self, pool: KernelPool | None = None, *, root: Path | None = None, spares: int = 1
+    ) -> None:
+        self.pool = pool if pool is not None else KernelPool(root, spares=spares)
         self.executions = 0  # all attempts of all calls
         self._calls = threading.local()
 
