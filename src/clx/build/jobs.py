@@ -20,7 +20,7 @@ from clx.course.variants import LANGS
 from clx.diagrams.payload import DiagramJobPayload
 from clx.queue.model import NewJob
 from clx.store import BlobStore
-from clx.workers.handlers.notebook import NotebookJobPayload
+from clx.notebooks.payload import NotebookJobPayload
 
 PIPELINE_VERSION = "clx-1"  # bump when processing changes in a way the versions miss
 

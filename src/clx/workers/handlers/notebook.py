@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
 
 from clx.course.variants import Variant
 from clx.notebooks import Executor, NotebookSettings, NotebookSource, render_language
+from clx.notebooks.payload import NotebookJobPayload
 from clx.problems import InfrastructureError
 from clx.store import BlobStore
 from clx.workers.handler import JobView, Outcome
@@ -25,46 +24,6 @@ from clx.workers.handler import JobView, Outcome
 log = logging.getLogger(__name__)
 
 WARM_KERNEL = "python3"
-
-
-@dataclass(frozen=True)
-class NotebookJobPayload:
-    """Canonical inputs of one notebook job (JSON-safe through ``to_dict``)."""
-
-    source_path: str  # relative to the course root, '/'-separated
-    text: str  # the raw source
-    prog_lang: str
-    lang: str  # output language: "de" or "en"
-    page_title: str  # HTML <title>: the output file name without extension
-    outputs: dict[str, str]  # variant label (e.g. "de/completed/html") -> absolute path
-    notebook_dir: str = ""
-    topic_files: dict[str, str] = field(default_factory=dict)  # topic-relative path -> sha256
-    course_templates: dict[str, str] = field(default_factory=dict)  # name -> sha256
-    author: str = ""
-    organization: str = ""
-    cell_timeout: float = 120.0
-    kernel_retries: int = 1
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> NotebookJobPayload:
-        return cls(
-            source_path=data["source_path"],
-            text=data["text"],
-            prog_lang=data["prog_lang"],
-            lang=data["lang"],
-            page_title=data["page_title"],
-            outputs=dict(data["outputs"]),
-            notebook_dir=data.get("notebook_dir", ""),
-            topic_files=dict(data.get("topic_files") or {}),
-            course_templates=dict(data.get("course_templates") or {}),
-            author=data.get("author", ""),
-            organization=data.get("organization", ""),
-            cell_timeout=float(data.get("cell_timeout", 120.0)),
-            kernel_retries=int(data.get("kernel_retries", 1)),
-        )
 
 
 class NotebookHandler:
