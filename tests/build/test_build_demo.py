@@ -6,6 +6,7 @@ import hashlib
 import json
 from pathlib import Path
 
+from clx.build.progress import PlainProgress, SilentProgress
 from clx.build.run import BuildOptions, build
 from clx.course.course import load_course
 from clx.course.outputs import plan_outputs
@@ -25,7 +26,7 @@ def test_demo_course_builds_every_planned_output_deterministically(demo_copy: Pa
     out = tmp_path / "out"
     before = tree_digest(demo_copy)
     lines: list[str] = []
-    report = build(BuildOptions(spec=spec, output_root=out, echo=lines.append))
+    report = build(BuildOptions(spec=spec, output_root=out, progress=PlainProgress(lines.append)))
     assert report.ok, report.render_text()
     assert tree_digest(demo_copy) == before, "the source tree must stay untouched"
 
@@ -63,7 +64,7 @@ def test_demo_course_builds_every_planned_output_deterministically(demo_copy: Pa
 
     # A second build gives byte-identical outputs and rewrites no unchanged file.
     first = {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in produced}
-    report = build(BuildOptions(spec=spec, output_root=out, echo=lambda _l: None,
+    report = build(BuildOptions(spec=spec, output_root=out, progress=SilentProgress(),
                                 ignore_cache=True))
     assert report.ok, report.render_text()
     assert set(report.jobs_by_kind["notebook"]) == {"succeeded"}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from clx.build.progress import SilentProgress
 from clx.build.run import BuildOptions, build
 from clxtest import write_tree
 
@@ -34,7 +35,7 @@ def make(root: Path) -> Path:
 
 
 def run(spec: Path, **kw) -> dict[str, dict[str, int]]:
-    report = build(BuildOptions(spec=spec, echo=lambda _l: None, **kw))
+    report = build(BuildOptions(spec=spec, progress=SilentProgress(), **kw))
     assert report.ok or kw.get("expect_fail"), report.render_text()
     return {k: dict(v) for k, v in report.jobs_by_kind.items()}
 
@@ -98,10 +99,10 @@ def test_unchanged_failing_notebook_is_not_executed_again(tmp_path: Path) -> Non
     spec = make(root)
     (root / "slides/m_1/topic_200_beta/slides_beta.py").write_text(
         nb("Beta", "Beta", "x = 1\nraise ValueError('boom')"))
-    first = build(BuildOptions(spec=spec, echo=lambda _l: None))
+    first = build(BuildOptions(spec=spec, progress=SilentProgress()))
     assert not first.ok
     assert first.jobs_by_kind["notebook"]["failed"] == 2
-    again = build(BuildOptions(spec=spec, echo=lambda _l: None))
+    again = build(BuildOptions(spec=spec, progress=SilentProgress()))
     assert not again.ok
     assert dict(again.jobs_by_kind["notebook"]) == {"cached": 2, "cached-failed": 2}
     errors = [e for e in again.errors if "boom" in e.message]
@@ -112,8 +113,8 @@ def test_unchanged_failing_notebook_is_not_executed_again(tmp_path: Path) -> Non
     assert list((root / "output").rglob("02 Beta.ipynb"))
     assert not list((root / "output").rglob("02 Beta.html")) or all(
         "Code-Along" in str(p) for p in (root / "output").rglob("02 Beta.html"))
-    retried = build(BuildOptions(spec=spec, echo=lambda _l: None, retry_failed=True))
+    retried = build(BuildOptions(spec=spec, progress=SilentProgress(), retry_failed=True))
     assert dict(retried.jobs_by_kind["notebook"]) == {"cached": 2, "failed": 2}
     fixed = root / "slides/m_1/topic_200_beta/slides_beta.py"
     fixed.write_text(nb("Beta", "Beta", "x = 1"))
-    assert build(BuildOptions(spec=spec, echo=lambda _l: None)).ok
+    assert build(BuildOptions(spec=spec, progress=SilentProgress())).ok

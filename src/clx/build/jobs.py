@@ -18,9 +18,9 @@ from clx.course.outputs import DiagramOutput, NotebookOutput, OutputPlan
 from clx.course.topics import Topic
 from clx.course.variants import LANGS
 from clx.diagrams.payload import DiagramJobPayload
+from clx.notebooks.payload import NotebookJobPayload
 from clx.queue.model import NewJob
 from clx.store import BlobStore
-from clx.notebooks.payload import NotebookJobPayload
 
 PIPELINE_VERSION = "clx-1"  # bump when processing changes in a way the versions miss
 
@@ -53,7 +53,10 @@ def ingredients_of(kind: str, payload: dict[str, Any], versions: dict[str, str])
 
     parts: dict[str, Any] = {"kind": kind, "versions": dict(versions)}
     for k, v in sorted(payload.items()):
-        if k in ("outputs", "file"):
+        if k == "outputs":
+            parts["labels"] = sorted(v)
+            continue
+        if k == "file":
             continue
         parts[k] = dict(v) if k in ("topic_files", "course_templates") else h(v)
     return parts
@@ -62,6 +65,8 @@ def ingredients_of(kind: str, payload: dict[str, Any], versions: dict[str, str])
 def cache_key(kind: str, payload: dict[str, Any], versions: dict[str, str]) -> str:
     """Hash of everything that affects the job's bytes, minus where they are written."""
     canonical = {k: v for k, v in payload.items() if k not in ("outputs", "file")}
+    # Which variants are produced matters (a focused build makes fewer); where they go not.
+    canonical["labels"] = sorted(payload.get("outputs", {}))
     blob = json.dumps([kind, canonical, versions, PIPELINE_VERSION], sort_keys=True)
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 

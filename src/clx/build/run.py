@@ -14,7 +14,6 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -23,11 +22,12 @@ from clx.build.cache import BuildCache, CacheEntry
 from clx.build.copy import CopyResult, copy_files, place_render
 from clx.build.jobs import BuildSettings, JobPlanner, PlannedJob
 from clx.build.manifest import read_manifest, sweep, write_manifest
+from clx.build.progress import PlainProgress, Progress
 from clx.build.report import BuildReport
 from clx.build.versions import tool_versions
 from clx.course.course import load_course
 from clx.course.layout import Layout
-from clx.course.outputs import plan_outputs
+from clx.course.outputs import Focus, plan_outputs
 from clx.course.spec import SpecError
 from clx.problems import Category, Problem
 from clx.queue.model import JobRecord, JobState
@@ -50,7 +50,20 @@ class BuildOptions:
     stall_timeout: float = 300.0
     ignore_cache: bool = False
     retry_failed: bool = False
-    echo: Callable[[str], None] = field(default=lambda line: print(line, file=sys.stderr))
+    progress: Progress = field(default_factory=PlainProgress)
+    # Focused builds: None means all. Sections by id (1-based index) or name (either language).
+    langs: tuple[str, ...] | None = None
+    kinds: tuple[str, ...] | None = None
+    formats: tuple[str, ...] | None = None
+    targets: tuple[str, ...] | None = None  # "public" / "speaker"
+    sections: tuple[str, ...] | None = None
+
+    def focus(self) -> Focus:
+        def fs(v: tuple[str, ...] | None) -> frozenset[str] | None:
+            return frozenset(v) if v else None
+
+        return Focus(fs(self.langs), fs(self.kinds), fs(self.formats), fs(self.targets),
+                     fs(self.sections))
 
 
 @dataclass
@@ -70,7 +83,8 @@ def build(opts: BuildOptions) -> BuildReport:
     """Run one build. Spec errors raise SpecError before any work starts."""
     t0 = time.monotonic()
     course = load_course(opts.spec, opts.course_root, opts.output_root)
-    plan = plan_outputs(course)
+    focus = opts.focus()
+    plan = plan_outputs(course, focus)
     report = BuildReport(warnings=course.warnings + plan.warnings, errors=list(plan.errors))
     course.state_dir.mkdir(parents=True, exist_ok=True)
     formats = ("png", "svg") if opts.image_format == "svg" else ("png",)
@@ -87,9 +101,12 @@ def build(opts: BuildOptions) -> BuildReport:
                 to_run.append(p)
             else:
                 results[i] = hit
+        opts.progress.start(_by_kind(to_run), _by_kind(
+            [p for i, p in enumerate(planned) if i in results]))
         try:
             _run_jobs(course.state_dir / "clx.db", to_run, plan.copies, opts, report, copies)
         finally:
+            opts.progress.stop()
             for i, p in enumerate(planned):
                 if i not in results:
                     results[i] = _result_of(p, report)
@@ -101,9 +118,17 @@ def build(opts: BuildOptions) -> BuildReport:
     layout = Layout(course.output_root, course.spec.name)
     produced = {p for p in plan.all_paths() if p.exists()}
     report.outputs = len(produced)
-    _update_manifest(layout, produced, complete=not report.interrupted)
+    # A focused or interrupted build saw only part of the course: it must not sweep.
+    _update_manifest(layout, produced, complete=not report.interrupted and focus.everything)
     report.wall_seconds = time.monotonic() - t0
     return report
+
+
+def _by_kind(jobs: list[PlannedJob]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for p in jobs:
+        out[p.job.kind] = out.get(p.job.kind, 0) + 1
+    return out
 
 
 # --- cache ------------------------------------------------------------------------------
@@ -161,9 +186,7 @@ def _remember(cache: BuildCache, p: PlannedJob, r: JobResult) -> None:
 # --- running jobs -----------------------------------------------------------------------
 
 def _worker_counts(planned: list[PlannedJob], opts: BuildOptions) -> dict[str, int]:
-    kinds: dict[str, int] = {}
-    for p in planned:
-        kinds[p.job.kind] = kinds.get(p.job.kind, 0) + 1
+    kinds = _by_kind(planned)
     counts = {}
     if "notebook" in kinds:
         counts["notebook"] = min(kinds["notebook"],
@@ -192,14 +215,22 @@ def _run_jobs(db: Path, planned: list[PlannedJob], copies_planned, opts: BuildOp
 
                 def on_finished(job: JobRecord, done: int, total: int) -> None:
                     report.finished[job.id] = job
-                    if job.state is not JobState.SUCCEEDED:
-                        for prob in _job_problems(job, by_id.get(job.id)):
-                            opts.echo(prob.format())
-                    if done == total or done % 20 == 0:
-                        opts.echo(f"[{done}/{total}] jobs finished")
+                    problems = ([] if job.state is JobState.SUCCEEDED
+                                else _job_problems(job, by_id.get(job.id)))
+                    opts.progress.job_finished(job.kind, str(job.state), problems)
+
+                last_running = 0.0
+
+                def check() -> None:
+                    nonlocal last_running
+                    pool.check()
+                    now = time.monotonic()
+                    if now - last_running >= 0.5:
+                        last_running = now
+                        opts.progress.running(queue.running(session))
 
                 try:
-                    backend.wait(on_finished=on_finished, check=pool.check)
+                    backend.wait(on_finished=on_finished, check=check)
                 except StallError as e:
                     report.errors.extend(e.problems)
                     backend.cancel()
@@ -307,23 +338,33 @@ def _update_manifest(layout: Layout, produced: set[Path], *, complete: bool) -> 
 
 # --- CLI glue ---------------------------------------------------------------------------
 
+class UsageError(Exception):
+    pass
+
+
+def _choices(
+    values: list[str] | None, flag: str, allowed: set[str] | None
+) -> tuple[str, ...] | None:
+    if not values:
+        return None
+    items = tuple(v.strip() for raw in values for v in raw.split(",") if v.strip())
+    bad = sorted(set(items) - allowed) if allowed is not None else []
+    if bad:
+        raise UsageError(f"{flag}: unknown value(s) {', '.join(bad)}; "
+                         f"choose from {', '.join(sorted(allowed or ()))}")
+    return items
+
+
 def run_build_command(args: argparse.Namespace) -> int:
     spec = Path(args.spec)
     if not spec.is_file():
         print(f"clx: spec file not found: {spec}", file=sys.stderr)
         return 2
-    opts = BuildOptions(
-        spec=spec,
-        course_root=Path(args.course_root) if args.course_root else None,
-        output_root=Path(args.output_dir) if args.output_dir else None,
-        notebook_workers=args.workers,
-        cell_timeout=args.cell_timeout,
-        image_format=args.image_format,
-        write_source_renders=args.write_source_renders,
-        stall_timeout=args.stall_timeout,
-        ignore_cache=getattr(args, "ignore_cache", False),
-        retry_failed=getattr(args, "retry_failed", False),
-    )
+    try:
+        opts = _options(args, spec)
+    except UsageError as e:
+        print(f"clx: {e}", file=sys.stderr)
+        return 2
     try:
         report = build(opts)
     except SpecError as e:
@@ -334,3 +375,23 @@ def run_build_command(args: argparse.Namespace) -> int:
     if getattr(args, "json_report", None):
         Path(args.json_report).write_text(json.dumps(report.to_dict(), indent=1) + "\n")
     return 0 if report.ok else 1
+
+
+def _options(args: argparse.Namespace, spec: Path) -> BuildOptions:
+    return BuildOptions(
+        spec=spec,
+        course_root=Path(args.course_root) if args.course_root else None,
+        output_root=Path(args.output_dir) if args.output_dir else None,
+        notebook_workers=args.workers,
+        cell_timeout=args.cell_timeout,
+        image_format=args.image_format,
+        write_source_renders=args.write_source_renders,
+        stall_timeout=args.stall_timeout,
+        ignore_cache=getattr(args, "ignore_cache", False),
+        retry_failed=getattr(args, "retry_failed", False),
+        langs=_choices(args.lang, "--lang", {"de", "en"}),
+        kinds=_choices(args.kind, "--kind", {"code-along", "completed", "speaker"}),
+        formats=_choices(args.format, "--format", {"html", "notebook", "code"}),
+        targets=_choices(args.target, "--target", {"public", "speaker"}),
+        sections=_choices(args.section, "--section", None),
+    )

@@ -42,6 +42,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also write diagram renders into the source tree (editor previews)")
     p.add_argument("--stall-timeout", type=float, default=300.0,
                    help="report and stop when no job finishes for this many seconds")
+    focus = p.add_argument_group("focused builds (repeat or comma-separate values)")
+    focus.add_argument("--lang", action="append", help="de, en")
+    focus.add_argument("--kind", action="append", help="code-along, completed, speaker")
+    focus.add_argument("--format", action="append", help="html, notebook, code")
+    focus.add_argument("--target", action="append", help="public, speaker")
+    focus.add_argument("--section", action="append", help="section index (1-based) or name")
     p.add_argument("--ignore-cache", action="store_true", help="run every job again")
     p.add_argument("--retry-failed", action="store_true",
                    help="run jobs again that failed before with unchanged inputs")

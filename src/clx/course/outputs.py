@@ -86,6 +86,43 @@ class OutputPlan:
         return sorted(paths)
 
 
+@dataclass(frozen=True)
+class Focus:
+    """A focused build: only these languages, kinds, formats, tiers and sections.
+
+    ``None`` in a field means "all". Sections match by 1-based index or by name in
+    either language.
+    """
+
+    langs: frozenset[str] | None = None
+    kinds: frozenset[str] | None = None
+    formats: frozenset[str] | None = None
+    tiers: frozenset[str] | None = None
+    sections: frozenset[str] | None = None
+
+    @property
+    def everything(self) -> bool:
+        return all(f is None for f in (self.langs, self.kinds, self.formats, self.tiers,
+                                       self.sections))
+
+    def variant(self, v: Variant) -> bool:
+        return ((self.langs is None or v.lang in self.langs)
+                and (self.kinds is None or str(v.kind) in self.kinds)
+                and (self.formats is None or str(v.format) in self.formats)
+                and (self.tiers is None or v.tier in self.tiers))
+
+    def section(self, index: int, section: SectionSpec) -> bool:
+        if self.sections is None:
+            return True
+        return bool({str(index + 1), section.name.de, section.name.en} & self.sections)
+
+    def dir_groups(self, lang: str) -> bool:
+        """Dir-groups belong to no section, kind or format: only whole-course builds."""
+        return (self.sections is None and self.kinds is None and self.formats is None
+                and (self.tiers is None or "public" in self.tiers)
+                and (self.langs is None or lang in self.langs))
+
+
 # Priority of output classes when two sources map to one path (spec 11.6).
 _PRIORITY = {"notebook": 3, "render": 2, "copy": 1}
 
@@ -100,8 +137,9 @@ class _Claim:
 
 
 class _Planner:
-    def __init__(self, course: Course) -> None:
+    def __init__(self, course: Course, focus: Focus) -> None:
         self.course = course
+        self.focus = focus
         self.layout = Layout(course.output_root, course.spec.name)
         self.plan = OutputPlan(course, self.layout)
         self.claims: dict[Path, _Claim] = {}
@@ -156,6 +194,8 @@ class _Planner:
     def run(self) -> OutputPlan:
         spec = self.course.spec
         for s_idx, section in enumerate(spec.sections):
+            if not self.focus.section(s_idx, section):
+                continue
             number = 0
             for t_idx, ref in enumerate(section.topics):
                 topic = self.course.topics[ref.id]
@@ -168,7 +208,7 @@ class _Planner:
     def add_topic(
         self, topic: Topic, section: SectionSpec, s_idx: int, order: tuple, html: bool, number: int
     ) -> int:
-        variants = all_variants(html)
+        variants = [v for v in all_variants(html) if self.focus.variant(v)]
         notebook_langs: list[ProgLang] = []
         for f in topic.files:
             if f.cls is not FileClass.NOTEBOOK:
@@ -182,6 +222,8 @@ class _Planner:
                 v: self.layout.notebook_path(v, pl, section.name, number, titles[v.lang])
                 for v in variants
             }
+            if not paths:
+                continue
             nb = NotebookOutput(
                 topic, f, topic.source_rel(f), section, s_idx, number, titles, pl, html, paths
             )
@@ -245,6 +287,8 @@ class _Planner:
             for folder, prefix in parts:
                 files = finder.walk(folder, extra_dir_filter=DIAGRAM_SOURCE_DIRS.__contains__)
                 for lang in ("de", "en"):
+                    if not self.focus.dir_groups(lang):
+                        continue
                     target_dir = self.layout.dir_group_dir(lang, group.name)
                     for relpath, p in files:
                         rel_out = f"{prefix}/{relpath}" if prefix else relpath
@@ -272,9 +316,9 @@ class _Planner:
         self.plan.copies.sort(key=lambda c: c.target)
 
 
-def plan_outputs(course: Course) -> OutputPlan:
+def plan_outputs(course: Course, focus: Focus | None = None) -> OutputPlan:
     """Compute every output of a course; problems land in ``plan.errors``/``plan.warnings``."""
-    return _Planner(course).run()
+    return _Planner(course, focus or Focus()).run()
 
 
-__all__ = ["CopyOutput", "DiagramOutput", "NotebookOutput", "OutputPlan", "plan_outputs"]
+__all__ = ["CopyOutput", "DiagramOutput", "Focus", "NotebookOutput", "OutputPlan", "plan_outputs"]
