@@ -14,6 +14,7 @@ import logging
 import os
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from clx.build.jobs import BuildSettings, JobPlanner, PlannedJob
 from clx.build.manifest import read_manifest, sweep, write_manifest
 from clx.build.progress import PlainProgress, Progress
 from clx.build.report import BuildReport
+from clx.build.runtime import BuildRuntime
 from clx.build.versions import tool_versions
 from clx.course.course import load_course
 from clx.course.layout import Layout
@@ -31,9 +33,7 @@ from clx.course.outputs import Focus, plan_outputs
 from clx.course.spec import SpecError
 from clx.problems import Category, Problem
 from clx.queue.model import JobRecord, JobState
-from clx.queue.sqlite import SqliteQueue
 from clx.store import atomic_write
-from clx.workers.pool import WorkerPool
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +51,9 @@ class BuildOptions:
     ignore_cache: bool = False
     retry_failed: bool = False
     progress: Progress = field(default_factory=PlainProgress)
+    # Watch mode: returns the changed source paths since the build started (or nothing);
+    # a non-empty answer cancels the affected jobs and ends the build early.
+    superseded: Callable[[], set[str]] | None = None
     # Focused builds: None means all. Sections by id (1-based index) or name (either language).
     langs: tuple[str, ...] | None = None
     kinds: tuple[str, ...] | None = None
@@ -79,8 +82,12 @@ def default_notebook_workers() -> int:
     return max(1, os.cpu_count() or 1)
 
 
-def build(opts: BuildOptions) -> BuildReport:
-    """Run one build. Spec errors raise SpecError before any work starts."""
+def build(opts: BuildOptions, runtime: BuildRuntime | None = None) -> BuildReport:
+    """Run one build. Spec errors raise SpecError before any work starts.
+
+    With a ``runtime`` (watch mode) the build uses its queue session and warm workers;
+    otherwise it starts its own and stops them at the end.
+    """
     t0 = time.monotonic()
     course = load_course(opts.spec, opts.course_root, opts.output_root)
     focus = opts.focus()
@@ -104,7 +111,8 @@ def build(opts: BuildOptions) -> BuildReport:
         opts.progress.start(_by_kind(to_run), _by_kind(
             [p for i, p in enumerate(planned) if i in results]))
         try:
-            _run_jobs(course.state_dir / "clx.db", to_run, plan.copies, opts, report, copies)
+            _run_jobs(runtime, course.state_dir / "clx.db", to_run, plan.copies, opts, report,
+                      copies, counts=_worker_counts(planned, opts) if runtime else None)
         finally:
             opts.progress.stop()
             for i, p in enumerate(planned):
@@ -197,49 +205,81 @@ def _worker_counts(planned: list[PlannedJob], opts: BuildOptions) -> dict[str, i
     return counts
 
 
-def _run_jobs(db: Path, planned: list[PlannedJob], copies_planned, opts: BuildOptions,
-              report: BuildReport, copies: CopyResult) -> None:
+class Superseded(Exception):
+    """Watch mode: sources changed while this build waited; start the next one."""
+
+
+def _run_jobs(runtime: BuildRuntime | None, db: Path, planned: list[PlannedJob], copies_planned,
+              opts: BuildOptions, report: BuildReport, copies: CopyResult,
+              counts: dict[str, int] | None = None) -> None:
     if not planned:
         copy_files(copies_planned, copies)
         return
-    with SqliteQueue(db) as queue:
-        session = queue.open_session(info={"spec": str(opts.spec), "pid": os.getpid()})
+    own = runtime is None
+    rt = runtime or BuildRuntime(db, info={"spec": str(opts.spec)})
+    try:
+        pool = rt.ensure_workers(counts or _worker_counts(planned, opts))
+        queue, session = rt.queue, rt.session
+        backend = SqliteBackend(queue, session, stall_timeout=opts.stall_timeout)
+        # Adopt identical jobs still in flight (watch mode), submit the rest in one go.
+        inflight = {(j.cache_key, tuple(j.outputs)): j.id for j in queue.jobs(
+            session, states=[JobState.PENDING, JobState.RUNNING])}
+        fresh = []
+        for p in planned:
+            p.job_id = inflight.get((p.job.cache_key, tuple(p.job.outputs)))
+            if p.job_id is None:
+                fresh.append(p)
+            else:
+                backend.job_ids.add(p.job_id)
+        ids = backend.submit([p.job for p in fresh])
+        for p, job_id in zip(fresh, ids, strict=True):
+            p.job_id = job_id
+        by_id = {p.job_id: p for p in planned}
+        copy_files(copies_planned, copies)  # data files and dir-groups meanwhile
+
+        def on_finished(job: JobRecord, done: int, total: int) -> None:
+            report.finished[job.id] = job
+            problems = ([] if job.state is JobState.SUCCEEDED
+                        else _job_problems(job, by_id.get(job.id)))
+            opts.progress.job_finished(job.kind, str(job.state), problems)
+
+        last_running = 0.0
+
+        def check() -> None:
+            nonlocal last_running
+            pool.check()
+            if opts.superseded is not None:
+                changed = opts.superseded()
+                if changed:
+                    stale = [p.job_id for p in planned
+                             if p.job_id not in report.finished and _touches(p, changed)]
+                    if stale:
+                        queue.cancel(session, stale)
+                    raise Superseded()
+            now = time.monotonic()
+            if now - last_running >= 0.5:
+                last_running = now
+                opts.progress.running(queue.running(session))
+
         try:
-            with WorkerPool(db, session, _worker_counts(planned, opts)) as pool:
-                backend = SqliteBackend(queue, session, stall_timeout=opts.stall_timeout)
-                ids = backend.submit([p.job for p in planned])
-                for p, job_id in zip(planned, ids, strict=True):
-                    p.job_id = job_id
-                by_id = {p.job_id: p for p in planned}
-                copy_files(copies_planned, copies)  # data files and dir-groups meanwhile
+            backend.wait(on_finished=on_finished, check=check)
+        except StallError as e:
+            report.errors.extend(e.problems)
+            backend.cancel()
+        except KeyboardInterrupt:
+            report.interrupted = True
+            backend.cancel()
+            raise
+    finally:
+        if own:
+            rt.close()
 
-                def on_finished(job: JobRecord, done: int, total: int) -> None:
-                    report.finished[job.id] = job
-                    problems = ([] if job.state is JobState.SUCCEEDED
-                                else _job_problems(job, by_id.get(job.id)))
-                    opts.progress.job_finished(job.kind, str(job.state), problems)
 
-                last_running = 0.0
-
-                def check() -> None:
-                    nonlocal last_running
-                    pool.check()
-                    now = time.monotonic()
-                    if now - last_running >= 0.5:
-                        last_running = now
-                        opts.progress.running(queue.running(session))
-
-                try:
-                    backend.wait(on_finished=on_finished, check=check)
-                except StallError as e:
-                    report.errors.extend(e.problems)
-                    backend.cancel()
-                except KeyboardInterrupt:
-                    report.interrupted = True
-                    backend.cancel()
-                    raise
-        finally:
-            queue.close_session(session)
+def _touches(p: PlannedJob, changed: set[str]) -> bool:
+    """Does a change (paths relative to the course root) invalidate this job?"""
+    base = p.source_rel.rsplit("/", 1)[0] + "/"
+    return any(c == p.source_rel or c.startswith(base) or c.startswith("templates/")
+               for c in changed)
 
 
 def _job_problems(job: JobRecord, p: PlannedJob | None) -> list[Problem]:
@@ -365,6 +405,10 @@ def run_build_command(args: argparse.Namespace) -> int:
     except UsageError as e:
         print(f"clx: {e}", file=sys.stderr)
         return 2
+    if getattr(args, "watch", False):
+        from clx.build.watch import watch_build
+
+        return watch_build(opts, lambda line: print(line, file=sys.stderr, flush=True))
     try:
         report = build(opts)
     except SpecError as e:

@@ -49,6 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
     focus.add_argument("--target", action="append", help="public, speaker")
     focus.add_argument("--section", action="append", help="section index (1-based) or name")
     p.add_argument("--ignore-cache", action="store_true", help="run every job again")
+    p.add_argument("--watch", action="store_true",
+                   help="keep workers warm and rebuild on every save (Ctrl-C ends)")
     p.add_argument("--retry-failed", action="store_true",
                    help="run jobs again that failed before with unchanged inputs")
     p.add_argument("--json-report", metavar="FILE", help=argparse.SUPPRESS)
