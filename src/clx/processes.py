@@ -63,8 +63,8 @@ def popen(args: Sequence[str], **kwargs) -> subprocess.Popen:
     return subprocess.Popen(list(args), **kwargs)
 
 
-def die_with_parent() -> None:
-    """On Linux, ask the kernel to SIGTERM this process when its parent dies."""
+def die_with_parent(sig: int = signal.SIGTERM) -> None:
+    """On Linux, ask the kernel to send ``sig`` to this process when its parent dies."""
     if not sys.platform.startswith("linux"):
         return
     try:
@@ -72,7 +72,7 @@ def die_with_parent() -> None:
 
         libc = ctypes.CDLL("libc.so.6", use_errno=True)
         pr_set_pdeathsig = 1
-        libc.prctl(pr_set_pdeathsig, signal.SIGTERM)
+        libc.prctl(pr_set_pdeathsig, int(sig))
     except OSError:  # pragma: no cover - not on glibc
         log.debug("prctl(PR_SET_PDEATHSIG) unavailable")
 

@@ -104,7 +104,8 @@ def test_ctrl_c_leaves_no_process_behind(tmp_path: Path) -> None:
     while time.monotonic() < deadline:
         for c in parent.children(recursive=True):
             seen[c.pid] = c
-        if any("ipykernel" in " ".join(_cmdline(c)) for c in seen.values()):
+        if any("zygote" in " ".join(_cmdline(c)) or "ipykernel" in " ".join(_cmdline(c))
+               for c in seen.values()):
             break
         time.sleep(0.2)
     else:

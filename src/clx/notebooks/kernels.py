@@ -44,6 +44,7 @@ import zmq.asyncio
 from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 from jupyter_client.manager import KernelManager
 
+from clx.notebooks.forked import ForkingKernelManager, Zygote
 from clx.problems import ConfigurationError
 from clx.processes import kill_tree_now
 
@@ -166,6 +167,9 @@ class KernelPool:
         self.async_context = zmq.asyncio.Context()  # for the clients that execute
         self._closed = False
         self.started = 0  # kernels started (for tests and benchmarks)
+        # python3 kernels are forked from a process that already imported ipykernel
+        # (see clx.notebooks.zygote); CLX_KERNEL_FORK=0 starts each one from scratch.
+        self._zygote = Zygote() if os.environ.get("CLX_KERNEL_FORK", "1") != "0" else None
 
     # -- public ------------------------------------------------------------------------
 
@@ -224,6 +228,8 @@ class KernelPool:
         if self._owns_root and self._root is not None:
             shutil.rmtree(self._root, ignore_errors=True)
             self._root = None
+        if self._zygote is not None:
+            self._zygote.close()
         for context in (self._context, self.async_context):
             if not context.closed:
                 context.destroy(linger=0)
@@ -260,13 +266,15 @@ class KernelPool:
         folder = self._base() / uuid.uuid4().hex[:12]
         cwd = folder / "cwd"
         cwd.mkdir(parents=True)
-        manager = KernelManager(
+        manager = ForkingKernelManager(
             kernel_name=name,
             transport="ipc",
             ip=str(folder / "ipc"),
             context=self._context,
             connection_file=str(folder / "connection.json"),
         )
+        manager.zygote = self._zygote
+        manager.stderr_path = str(folder / "stderr.log")
         extra = ["--HistoryManager.hist_file=:memory:"] if manager.ipykernel else []
         stderr = (folder / "stderr.log").open("wb")
         try:

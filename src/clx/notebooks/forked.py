@@ -1,0 +1,125 @@
+"""The worker's side of the kernel fork server (``clx.notebooks.zygote``).
+
+``ForkingKernelManager`` is a jupyter_client ``KernelManager`` that launches python3
+kernels by asking a zygote process to fork, and any other kernel the usual way. The
+rest of jupyter_client sees an ordinary process through ``ForkedProcess``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from typing import Any
+
+import psutil
+from jupyter_client.manager import KernelManager
+
+from clx.processes import kill_tree, popen
+
+_LAUNCHER = ["-m", "ipykernel_launcher"]
+
+
+class ForkedProcess:
+    """A Popen look-alike for a kernel that is the zygote's child, not ours."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.returncode: int | None = None
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            try:
+                p = psutil.Process(self.pid)
+                if p.status() == psutil.STATUS_ZOMBIE:
+                    self.returncode = -1
+            except psutil.NoSuchProcess:
+                self.returncode = -1
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.poll() is None:
+            if deadline is not None and time.monotonic() > deadline:
+                raise subprocess.TimeoutExpired(str(self.pid), timeout or 0)
+            time.sleep(0.02)
+        assert self.returncode is not None
+        return self.returncode
+
+    def send_signal(self, sig: int) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self.pid, sig)
+
+    def terminate(self) -> None:
+        self.send_signal(signal.SIGTERM)
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
+
+
+class Zygote:
+    """One fork server per kernel pool, started on first use."""
+
+    def __init__(self) -> None:
+        self._proc: subprocess.Popen | None = None
+        self._lock = threading.Lock()
+
+    def _ensure(self) -> subprocess.Popen:
+        if self._proc is not None and self._proc.poll() is None:
+            return self._proc
+        proc = popen([sys.executable, "-m", "clx.notebooks.zygote"], stdin=subprocess.PIPE,
+                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, bufsize=1)
+        assert proc.stdout is not None
+        ready = proc.stdout.readline()
+        if not ready.strip().startswith('{"ready"'):
+            kill_tree(proc.pid)
+            raise RuntimeError("the kernel fork server did not start")
+        self._proc = proc
+        return proc
+
+    def spawn(self, args: list[str], cwd: str, env: dict[str, str], stderr: str) -> ForkedProcess:
+        with self._lock:
+            proc = self._ensure()
+            assert proc.stdin is not None and proc.stdout is not None
+            request = {"args": args, "cwd": cwd, "env": env, "stderr": stderr}
+            proc.stdin.write(json.dumps(request) + "\n")
+            proc.stdin.flush()
+            answer = json.loads(proc.stdout.readline() or '{"error": "fork server died"}')
+        if "pid" not in answer:
+            raise RuntimeError(f"kernel fork failed: {answer.get('error')}")
+        return ForkedProcess(int(answer["pid"]))
+
+    def close(self) -> None:
+        with self._lock:
+            if self._proc is not None:
+                kill_tree(self._proc.pid)
+                self._proc = None
+
+
+class ForkingKernelManager(KernelManager):
+    """Launches ``python -m ipykernel_launcher`` kernels through a zygote."""
+
+    zygote: Zygote | None = None
+    stderr_path: str | None = None
+
+    async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: Any) -> None:
+        forkable = (self.zygote is not None and self.stderr_path is not None
+                    and kernel_cmd[:1] == [sys.executable] and kernel_cmd[1:3] == _LAUNCHER)
+        if not forkable:
+            await super()._async_launch_kernel(kernel_cmd, **kw)
+            return
+        assert self.provisioner is not None and self.zygote is not None
+        env = {str(k): str(v) for k, v in (kw.get("env") or os.environ).items()}
+        cwd = str(kw.get("cwd") or os.getcwd())
+        process = self.zygote.spawn(kernel_cmd[3:], cwd, env, self.stderr_path or os.devnull)
+        provisioner: Any = self.provisioner
+        provisioner.process = process
+        provisioner.pid = process.pid
+        provisioner.pgid = None
+        provisioner.cwd = cwd
+        self._reconcile_connection_info(provisioner.connection_info)

@@ -1,0 +1,94 @@
+"""A fork server for python3 kernels: pay the kernel's imports once, not per notebook.
+
+Starting ``python -m ipykernel_launcher`` spends most of its ~0.6 s of CPU importing
+IPython, ipykernel, zmq and tornado. The zygote imports them once and forks a child
+per kernel, so each execution still gets a fresh, isolated process, at a fraction of
+the cost. Nothing that owns threads, sockets or an event loop exists before the fork:
+the kernel creates all of that itself in the child.
+
+Protocol on stdin/stdout, one JSON object per line:
+request ``{"args": [...], "cwd": ..., "env": {...}, "stderr": path}``,
+answer ``{"pid": N}`` or ``{"error": "..."}``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+
+
+def _preload() -> None:
+    import ipykernel.ipkernel  # noqa: F401
+    import ipykernel.kernelapp  # noqa: F401
+    import IPython.core.interactiveshell  # noqa: F401
+
+
+def _child(request: dict) -> None:
+    """Runs in the forked child; never returns."""
+    code = 1
+    try:
+        os.setsid()
+        # Inherited from the zygote: restore defaults the kernel and its cells expect.
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        from clx.processes import die_with_parent
+
+        die_with_parent(signal.SIGKILL)
+        devnull = os.open(os.devnull, os.O_RDWR)
+        err = os.open(request["stderr"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        os.dup2(devnull, 0)
+        os.dup2(devnull, 1)
+        os.dup2(err, 2)
+        os.close(devnull)
+        os.close(err)
+        sys.stdin = open(0, closefd=False)  # noqa: SIM115
+        sys.stdout = open(1, "w", closefd=False)  # noqa: SIM115
+        sys.stderr = open(2, "w", closefd=False)  # noqa: SIM115
+        os.chdir(request["cwd"])
+        os.environ.clear()
+        os.environ.update(request["env"])
+        sys.path[0] = request["cwd"]
+        import random
+
+        random.seed()  # the zygote's state would otherwise repeat in every kernel
+        from ipykernel.kernelapp import launch_new_instance
+
+        sys.argv = ["ipykernel_launcher", *request["args"]]
+        launch_new_instance(argv=request["args"])
+        code = 0
+    except SystemExit as e:
+        code = e.code if isinstance(e.code, int) else 1
+    except BaseException:  # noqa: BLE001 - the stderr log explains it
+        import traceback
+
+        traceback.print_exc()
+    finally:
+        os._exit(code)
+
+
+def main() -> None:
+    from clx.processes import die_with_parent
+
+    die_with_parent()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the worker decides when we stop
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped automatically
+    _preload()
+    out = sys.stdout
+    print(json.dumps({"ready": True}), file=out, flush=True)
+    for line in sys.stdin:
+        try:
+            request = json.loads(line)
+        except ValueError as e:
+            print(json.dumps({"error": f"bad request: {e}"}), file=out, flush=True)
+            continue
+        pid = os.fork()
+        if pid == 0:
+            _child(request)
+        print(json.dumps({"pid": pid}), file=out, flush=True)
+
+
+if __name__ == "__main__":
+    main()

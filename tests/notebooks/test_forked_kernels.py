@@ -1,0 +1,61 @@
+"""Kernels forked from the zygote behave like freshly started ones."""
+
+from __future__ import annotations
+
+import re
+
+import psutil
+
+from clx.course.variants import Format, Kind, Variant
+from clx.notebooks import NotebookSource, render_language
+
+from .conftest import SETTINGS
+
+SOURCE = """# %%
+import os, random, subprocess, sys
+print("CWD-HAS-HELPER", os.path.exists("helper_mod.py"))
+print("CHILD", subprocess.run(["echo", "child-ok"], capture_output=True, text=True).stdout)
+print("RANDOM", random.random())
+print("PPID-IS-ZYGOTE", "zygote" in open(f"/proc/{os.getppid()}/cmdline").read())
+print("LEAK", "leaked_name" in globals())
+
+# %%
+leaked_name = 1
+import helper_mod
+print("HELPER", helper_mod.VALUE)
+"""
+
+
+def run(executor):
+    src = NotebookSource(path="slides_fork.py", text=SOURCE, prog_lang="python",
+                         topic_files={"helper_mod.py": b"VALUE = 42\n"})
+    v = Variant("en", Format.HTML, Kind.COMPLETED)
+    result = render_language(src, "en", [v], "01 Fork", SETTINGS, executor)
+    assert not result.failed, result.problems
+    return result.outputs[v].decode("utf-8")
+
+
+def test_forked_kernels_are_fresh_isolated_processes(executor) -> None:
+    first, second = run(executor), run(executor)
+    for html in (first, second):
+        assert "CWD-HAS-HELPER True" in html
+        assert "CHILD child-ok" in html  # SIGCHLD is back to default: subprocess works
+        assert "PPID-IS-ZYGOTE True" in html
+        assert "LEAK False" in html  # nothing survives from the previous notebook
+        assert "HELPER 42" in html
+    rnd = [re.search(r"RANDOM (0\.\d+)", h).group(1) for h in (first, second)]
+    assert rnd[0] != rnd[1], "each kernel must reseed its random state"
+
+
+def test_zygote_and_kernels_die_with_the_pool() -> None:
+    from clx.notebooks import Executor
+
+    me = psutil.Process()
+    before = {p.pid for p in me.children(recursive=True)}  # e.g. the session executor
+    with Executor() as ex:
+        ex.warm("python3")
+        run(ex)
+        tree = [p for p in me.children(recursive=True) if p.pid not in before]
+        assert any("clx.notebooks.zygote" in " ".join(p.cmdline()) for p in tree)
+    gone, alive = psutil.wait_procs(tree, timeout=5)
+    assert not alive, [p.pid for p in alive]
