@@ -145,3 +145,18 @@ def test_identity_collision_does_not_block_a_retry(tmp_path, colliding):
     assert q.release([first.id], first.token) == 1
     assert q.enqueue_many(s, [job("a"), job("b")]) == [a.id, b]
     assert len(q.jobs(s)) == 2
+
+
+def test_bulk_enqueue_maps_every_position_to_its_job(tmp_path):
+    """Several multi-row statements plus a remainder, then duplicates mixed with new jobs."""
+    q = SqliteQueue(tmp_path / "clx.db")
+    s = q.open_session()
+    keys = [f"k{i}" for i in range(1001)]
+    ids = q.enqueue_many(s, [job(k) for k in keys])
+    assert {r.id: r.cache_key for r in q.jobs(s)} == dict(zip(ids, keys, strict=True))
+    mixed = [job(keys[i * 3]) if i % 2 else job(f"new{i}") for i in range(300)]
+    again = q.enqueue_many(s, mixed)
+    by_id = {r.id: r.cache_key for r in q.jobs(s)}
+    assert [by_id[i] for i in again] == [j.cache_key for j in mixed]
+    assert again[1::2] == [ids[i * 3] for i in range(1, 300, 2)]
+    assert len(by_id) == 1001 + 150

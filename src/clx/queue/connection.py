@@ -25,6 +25,9 @@ def connect(path: Path | str, *, busy_timeout: float = BUSY_TIMEOUT_SECONDS) -> 
       re-runs jobs).
     * busy_timeout: writers queue up for the lock instead of failing with "locked".
     * foreign_keys: jobs cannot point at a session that does not exist.
+    * temp_store=MEMORY: the statement journal that lets a multi-row INSERT roll back on
+      its own stays in memory; in temporary files it cost a bulk enqueue about one write
+      system call per row. Crash safety does not depend on it (that is the WAL's job).
     * autocommit mode (isolation_level=None): transactions are explicit
       ``BEGIN IMMEDIATE`` blocks, taken before the first read, so a transaction never
       has to upgrade a stale read snapshot to a write.
@@ -44,6 +47,7 @@ def connect(path: Path | str, *, busy_timeout: float = BUSY_TIMEOUT_SECONDS) -> 
             )
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("PRAGMA temp_store = MEMORY")
         migrate(conn)
     except BaseException:
         conn.close()

@@ -10,8 +10,19 @@ from __future__ import annotations
 
 import sqlite3
 
-_STATES = "'pending', 'running', 'succeeded', 'failed', 'cancelled'"
-_WORKER_STATES = "'starting', 'ready', 'busy', 'stopped', 'dead', 'config-error'"
+
+def _one_of(column: str, *values: str) -> str:
+    """CHECK condition as a chain of comparisons.
+
+    ``column IN (…)`` with more than two values makes SQLite build a temporary b-tree of
+    the values every time the check runs, i.e. for every inserted row: that alone cost a
+    bulk enqueue a quarter of its time.
+    """
+    return " OR ".join(f"{column} = '{v}'" for v in values)
+
+
+_STATES = _one_of("state", "pending", "running", "succeeded", "failed", "cancelled")
+_WORKER_STATES = _one_of("state", "starting", "ready", "busy", "stopped", "dead", "config-error")
 
 MIGRATIONS: list[list[str]] = [
     # 1: sessions, jobs, workers, the sequence that orders finished jobs.
@@ -21,7 +32,7 @@ MIGRATIONS: list[list[str]] = [
         """CREATE TABLE sessions (
             key INTEGER PRIMARY KEY AUTOINCREMENT,
             id TEXT NOT NULL UNIQUE,
-            state TEXT NOT NULL DEFAULT 'open' CHECK (state IN ('open', 'closed')),
+            state TEXT NOT NULL DEFAULT 'open' CHECK (state = 'open' OR state = 'closed'),
             info TEXT,
             created_at TEXT NOT NULL,
             closed_at TEXT
@@ -35,7 +46,7 @@ MIGRATIONS: list[list[str]] = [
             cache_key TEXT NOT NULL,
             outputs TEXT NOT NULL DEFAULT '[]',
             identity INTEGER,
-            state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ({_STATES})),
+            state TEXT NOT NULL DEFAULT 'pending' CHECK ({_STATES}),
             attempts INTEGER NOT NULL DEFAULT 0,
             max_attempts INTEGER NOT NULL DEFAULT 3 CHECK (max_attempts >= 1),
             lease_token TEXT,
@@ -69,7 +80,7 @@ MIGRATIONS: list[list[str]] = [
             id TEXT PRIMARY KEY,
             session TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
             kinds TEXT NOT NULL,
-            state TEXT NOT NULL CHECK (state IN ({_WORKER_STATES})),
+            state TEXT NOT NULL CHECK ({_WORKER_STATES}),
             pid INTEGER,
             host TEXT,
             current_job INTEGER,
