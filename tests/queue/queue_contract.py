@@ -343,6 +343,38 @@ class QueueContract:
         ]
         assert running[0].outputs == ("/out/a.html",)
 
+    def test_status_of_two_sessions_in_every_state_stays_apart(self, queue, session):
+        other = queue.open_session("build-2")
+
+        def fill(s: str) -> dict[str, int]:
+            ids = queue.enqueue_many(s, [job(k) for k in ("run", "ok", "bad", "gone", "wait")])
+            run, ok, bad = queue.claim(s, ["noop"], f"w-{s}", limit=3)
+            queue.complete(ok.id, ok.token)
+            queue.fail(bad.id, bad.token, CONTENT)
+            queue.cancel(s, [ids[3]])
+            return dict(zip(("run", "ok", "bad", "gone", "wait"), ids, strict=True))
+
+        mine, theirs = fill(session), fill(other)
+        expected = {
+            mine["run"]: JobState.RUNNING,
+            mine["ok"]: JobState.SUCCEEDED,
+            mine["bad"]: JobState.FAILED,
+            mine["gone"]: JobState.CANCELLED,
+            mine["wait"]: JobState.PENDING,
+        }
+        assert {j.id: j.state for j in queue.jobs(session)} == expected
+        assert queue.counts(session) == {"noop": dict.fromkeys(JobState, 1)}
+        for state in JobState:
+            assert [j.id for j in queue.jobs(session, states=[state])] == [
+                i for i, st in expected.items() if st is state
+            ]
+        assert [r.id for r in queue.running(session)] == [mine["run"]]
+        assert queue.cancel(session) == 2
+        assert queue.counts(other) == {"noop": dict.fromkeys(JobState, 1)}
+        queue.delete_session(session)
+        assert queue.jobs(session) == [] and len(queue.jobs(other)) == 5
+        assert [r.id for r in queue.running(other)] == [theirs["run"]]
+
     def test_jobs_filters(self, queue, session):
         queue.enqueue_many(session, [job("a", "notebook"), job("b", "drawio")])
         queue.claim(session, ["drawio"], "w")

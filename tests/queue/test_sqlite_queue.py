@@ -48,6 +48,21 @@ def test_foreign_keys_protect_jobs(tmp_path):
         )
 
 
+def test_final_states_and_finish_numbers_go_together(tmp_path):
+    """Per-session queries find finished jobs by their finish number: the schema holds
+    every final state to having one, and no other state to having one."""
+    import sqlite3
+
+    q = SqliteQueue(tmp_path / "clx.db")
+    s = q.open_session()
+    job_id = q.enqueue(s, job("a"))
+    db = q._db()
+    with pytest.raises(sqlite3.IntegrityError):
+        db.execute("UPDATE jobs SET state = 'succeeded' WHERE id = ?", (job_id,))
+    with pytest.raises(sqlite3.IntegrityError):
+        db.execute("UPDATE jobs SET finished_seq = 1 WHERE id = ?", (job_id,))
+
+
 def test_timestamps_are_stored_as_utc_text(tmp_path):
     q = SqliteQueue(tmp_path / "clx.db")
     s = q.open_session()

@@ -58,7 +58,9 @@ MIGRATIONS: list[list[str]] = [
             finished_seq INTEGER,
             created_at TEXT NOT NULL,
             started_at TEXT,
-            finished_at TEXT
+            finished_at TEXT,
+            -- exactly the final states carry a finish number (per-session queries rely on it)
+            CHECK ((state = 'pending' OR state = 'running') = (finished_seq IS NULL))
         )""",
         # Claim order: the partial index holds pending jobs only, so it stays small.
         """CREATE INDEX jobs_claim ON jobs (session_key, kind, priority DESC, id)
@@ -73,7 +75,10 @@ MIGRATIONS: list[list[str]] = [
         "CREATE INDEX jobs_lease ON jobs (lease_expires) WHERE state = 'running'",
         "CREATE INDEX jobs_token ON jobs (lease_token) WHERE state = 'running'",
         "CREATE INDEX jobs_worker ON jobs (worker_id) WHERE state = 'running'",
-        "CREATE INDEX jobs_session ON jobs (session_key)",
+        # No index on session_key alone: every enqueued row would pay for it, and the
+        # per-session queries are served by jobs_claim (pending), jobs_lease (running) and
+        # jobs_finished (final states). Deleting a session therefore scans the jobs table
+        # for its rows (ON DELETE CASCADE), which is rare.
         """CREATE INDEX jobs_finished ON jobs (session_key, finished_seq)
             WHERE finished_seq IS NOT NULL""",
         f"""CREATE TABLE workers (

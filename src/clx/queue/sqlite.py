@@ -71,6 +71,31 @@ _JOB_COLUMNS = (
 _JOB_FROM = "FROM jobs j JOIN sessions s ON s.key = j.session_key"
 _SESSION_KEY = "(SELECT key FROM sessions WHERE id = ?)"
 
+# A session's jobs, reached through the index that holds each state. There is no index
+# on session_key alone: every enqueued row would pay for it. ?1 is the session's key.
+# Every row is in exactly one part (a CHECK ties finished_seq to the final states); the
+# running part scans all running jobs, which are never more than the workers hold.
+_SESSION_PARTS = {
+    "pending": "SELECT {} FROM jobs INDEXED BY jobs_claim "
+    "WHERE session_key = ?1 AND state = 'pending'",
+    "running": "SELECT {} FROM jobs INDEXED BY jobs_lease "
+    "WHERE state = 'running' AND session_key = ?1",
+    "finished": "SELECT {} FROM jobs WHERE session_key = ?1 AND finished_seq IS NOT NULL",
+}
+
+
+def _parts(states: Iterable[JobState]) -> list[str]:
+    """The parts of ``_SESSION_PARTS`` that hold jobs in ``states``."""
+    wanted = {str(s) if s in (JobState.PENDING, JobState.RUNNING) else "finished" for s in states}
+    return [part for part in _SESSION_PARTS if part in wanted]
+
+
+def _session_rows(columns: str, parts: Iterable[str] = tuple(_SESSION_PARTS)) -> str:
+    """UNION ALL of ``parts`` of a session's jobs, selecting ``columns``."""
+    selects = [_SESSION_PARTS[part].format(columns) for part in parts]
+    return " UNION ALL ".join(selects) or f"SELECT {columns} FROM jobs WHERE false"
+
+
 _JOB_INSERT = (
     "INSERT INTO jobs (session_key, created_at, kind, priority, payload, cache_key, outputs, "
     "max_attempts, identity) VALUES "
@@ -227,6 +252,11 @@ class SqliteQueue(Queue):
             db.execute("ROLLBACK")
             raise
         db.execute("COMMIT")
+
+    @staticmethod
+    def _key(db: sqlite3.Connection, session: str) -> int | None:
+        row = db.execute("SELECT key FROM sessions WHERE id = ?", (session,)).fetchone()
+        return None if row is None else row[0]
 
     def _now(self) -> datetime:
         return self.clock()
@@ -426,18 +456,22 @@ class SqliteQueue(Queue):
     def cancel(self, session: str, job_ids: Iterable[int] | None = None) -> int:
         now = format_time(self._now())
         with self._write() as db:
-            sql = (
-                f"SELECT id FROM jobs WHERE session_key = {_SESSION_KEY} "
-                "AND state IN ('pending', 'running')"
-            )
+            key = self._key(db, session)
+            if key is None:
+                return 0
+            sql = _session_rows("id", ("pending", "running"))
             if job_ids is None:
-                ids = [r[0] for r in db.execute(sql, (session,))]
+                ids = [r[0] for r in db.execute(sql, (key,))]
             else:
-                wanted = list(job_ids)
                 ids = []
-                for chunk in _chunks(wanted):
-                    in_chunk = f"{sql} AND id IN ({_marks(len(chunk))})"
-                    ids += [r[0] for r in db.execute(in_chunk, (session, *chunk))]
+                for chunk in _chunks(list(job_ids)):
+                    ids += [
+                        r[0]
+                        for r in db.execute(
+                            f"SELECT id FROM ({sql}) WHERE id IN ({_marks(len(chunk))})",
+                            (key, *chunk),
+                        )
+                    ]
             self._finish(db, [(i, JobState.CANCELLED, None, None) for i in ids], now)
         return len(ids)
 
@@ -622,11 +656,18 @@ class SqliteQueue(Queue):
     # --- status ------------------------------------------------------------------------
 
     def counts(self, session: str) -> dict[str, dict[JobState, int]]:
+        db = self._db()
         out: dict[str, dict[JobState, int]] = {}
-        for kind, state, n in self._db().execute(
-            f"SELECT kind, state, count(*) FROM jobs WHERE session_key = {_SESSION_KEY} "
-            "GROUP BY kind, state",
-            (session,),
+        key = self._key(db, session)
+        if key is None:
+            return out
+        # Pending jobs are counted in the claim index alone, without reading their rows.
+        pending = _SESSION_PARTS["pending"].format("kind, 'pending', count(*)")
+        done = _session_rows("kind, state", ("running", "finished"))
+        for kind, state, n in db.execute(
+            f"{pending} GROUP BY kind UNION ALL "
+            f"SELECT kind, state, count(*) FROM ({done}) GROUP BY kind, state",
+            (key,),
         ):
             out.setdefault(kind, dict.fromkeys(JobState, 0))[JobState(state)] = n
         return out
@@ -648,11 +689,11 @@ class SqliteQueue(Queue):
     def running(self, session: str) -> list[RunningJob]:
         now = self._now()
         out = []
-        for job_id, kind, worker, attempts, started, expires, outputs in self._db().execute(
-            "SELECT id, kind, worker_id, attempts, started_at, lease_expires, outputs FROM jobs "
-            f"WHERE session_key = {_SESSION_KEY} AND state = 'running' ORDER BY started_at, id",
-            (session,),
-        ):
+        columns = "id, kind, worker_id, attempts, started_at, lease_expires, outputs"
+        sql = _session_rows(columns, ("running",)) + " ORDER BY started_at, id"
+        db = self._db()
+        key = self._key(db, session)
+        for job_id, kind, worker, attempts, started, expires, outputs in db.execute(sql, (key,)):
             started_at = parse_time(started)
             assert started_at is not None
             out.append(
@@ -676,15 +717,21 @@ class SqliteQueue(Queue):
         states: Iterable[JobState] | None = None,
         kinds: Iterable[str] | None = None,
     ) -> list[JobRecord]:
-        sql = f"SELECT {_JOB_COLUMNS} {_JOB_FROM} WHERE s.id = ?"
-        params: list[Any] = [session]
+        db = self._db()
+        key = self._key(db, session)
+        if key is None:
+            return []
+        states = None if states is None else list(states)
+        ids = _session_rows("id", _parts(JobState if states is None else states))
+        sql = f"SELECT {_JOB_COLUMNS} {_JOB_FROM} WHERE j.id IN ({ids})"
+        params: list[Any] = [key]
         for column, values in (("state", states), ("kind", kinds)):
             if values is not None:
                 vals = [str(v) for v in values]
                 sql += f" AND j.{column} IN ({_marks(len(vals))})"
                 params += vals
         sql += " ORDER BY j.id"
-        return [_job_record(r) for r in self._db().execute(sql, params)]
+        return [_job_record(r) for r in db.execute(sql, params)]
 
     def get(self, job_id: int) -> JobRecord | None:
         row = (
