@@ -9,6 +9,7 @@ is printed too.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import subprocess
 import sys
 import tempfile
@@ -20,11 +21,13 @@ from clx.queue import JobState, NewJob, SqliteQueue
 
 
 def jobs(n: int, kind: str = "noop") -> list[NewJob]:
+    """Jobs shaped like the planner's: cache keys are SHA-256 digests, so they arrive in
+    random order (sequential keys would flatter any index on them)."""
     return [
         NewJob(
             kind=kind,
             payload={"file": f"topic_{i:06d}/slides.py", "source_sha": f"{i:064x}"},
-            cache_key=f"{i:064x}",
+            cache_key=hashlib.sha256(f"cache {i}".encode()).hexdigest(),
             outputs=[f"/out/public/De/topic_{i:06d}.html"],
         )
         for i in range(n)
