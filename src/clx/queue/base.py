@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, ClassVar
 
 from clx.queue.model import (
@@ -32,6 +34,17 @@ from clx.queue.model import (
     WorkerRecord,
     WorkerState,
 )
+
+
+@dataclass(frozen=True)
+class SessionRecord:
+    """A session as ``Queue.sessions`` lists it (for status commands)."""
+
+    id: str
+    state: SessionState
+    info: dict[str, Any]
+    created_at: datetime
+    closed_at: datetime | None
 
 
 class Queue(ABC):
@@ -244,3 +257,21 @@ class Queue(ABC):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    # --- administration (status and repair commands) -----------------------------------
+
+    @abstractmethod
+    def sessions(self, *, limit: int | None = None) -> list[SessionRecord]:
+        """Sessions, newest first (at most ``limit``), for commands that inspect builds."""
+
+    @abstractmethod
+    def retry(self, session: str | None, job_ids: Iterable[int] | None = None) -> list[int]:
+        """Put failed and cancelled jobs back to ``pending`` as if new: attempts 0, no
+        lease, result, error or backoff. Returns the ids that went back, in id order.
+
+        ``session`` limits the jobs to one session (all its failed and cancelled jobs if
+        ``job_ids`` is None); with ``session=None`` only the listed jobs are considered,
+        whatever their session. Jobs in other states are left alone, and so is a job whose
+        identical twin (same kind, ``cache_key`` and ``outputs``) is already pending: the
+        twin does the work. One transaction for all.
+        """

@@ -28,7 +28,7 @@ from typing import Any
 import orjson
 
 from clx.problems import Category
-from clx.queue.base import Queue
+from clx.queue.base import Queue, SessionRecord
 from clx.queue.connection import BUSY_TIMEOUT_SECONDS, connect
 from clx.queue.model import (
     DEFAULT_LEASE_SECONDS,
@@ -842,3 +842,61 @@ class SqliteQueue(Queue):
         if self._conn is not None and self._pid == os.getpid():
             self._conn.close()
         self._conn = None
+
+    # --- administration ----------------------------------------------------------------
+
+    def sessions(self, *, limit: int | None = None) -> list[SessionRecord]:
+        sql = "SELECT id, state, info, created_at, closed_at FROM sessions ORDER BY key DESC"
+        params: tuple[Any, ...] = ()
+        if limit is not None:
+            sql += " LIMIT ?"
+            params = (limit,)
+        return [
+            SessionRecord(
+                id=r[0],
+                state=SessionState(r[1]),
+                info={} if r[2] is None else _decode(r[2]),
+                created_at=parse_time(r[3]),  # type: ignore[arg-type]
+                closed_at=parse_time(r[4]),
+            )
+            for r in self._db().execute(sql, params)
+        ]
+
+    def retry(self, session: str | None, job_ids: Iterable[int] | None = None) -> list[int]:
+        if session is None and job_ids is None:
+            raise ValueError("retry needs a session or job ids")
+        done = "(j.state = 'failed' OR j.state = 'cancelled')"
+        retried: list[int] = []
+        with self._write() as db:
+            if job_ids is None:
+                key = self._key(db, session)  # type: ignore[arg-type]
+                ids = [
+                    r[0]
+                    for r in db.execute(
+                        f"SELECT j.id FROM jobs j WHERE j.session_key = ? "
+                        f"AND j.finished_seq IS NOT NULL AND {done} ORDER BY j.id",
+                        (key,),
+                    )
+                ]
+            else:
+                ids = []
+                wanted = sorted(set(job_ids))
+                for chunk in _chunks(wanted):
+                    sql = f"SELECT j.id {_JOB_FROM} WHERE j.id IN ({_marks(len(chunk))}) AND {done}"
+                    params: list[Any] = list(chunk)
+                    if session is not None:
+                        sql += " AND s.id = ?"
+                        params.append(session)
+                    ids += [r[0] for r in db.execute(sql, params)]
+                ids.sort()
+            for job_id in ids:
+                if self._to_pending(
+                    db,
+                    job_id,
+                    "attempts = 0, lease_token = NULL, lease_expires = NULL, worker_id = NULL, "
+                    "not_before = NULL, result = NULL, error = NULL, finished_seq = NULL, "
+                    "finished_at = NULL, started_at = NULL",
+                    (),
+                ):
+                    retried.append(job_id)
+        return retried
