@@ -8,11 +8,8 @@ status says whether any did.
 
 from __future__ import annotations
 
-import argparse
-import json
 import logging
 import os
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -30,7 +27,6 @@ from clx.build.versions import tool_versions
 from clx.course.course import load_course
 from clx.course.layout import Layout
 from clx.course.outputs import Focus, plan_outputs
-from clx.course.spec import SpecError
 from clx.problems import Category, Problem
 from clx.queue.model import JobRecord, JobState
 from clx.store import atomic_write
@@ -374,68 +370,3 @@ def _update_manifest(layout: Layout, produced: set[Path], *, complete: bool) -> 
         current |= {rel for rel in previous if (root / rel).exists()}
     if current or previous:
         write_manifest(path, current)
-
-
-# --- CLI glue ---------------------------------------------------------------------------
-
-class UsageError(Exception):
-    pass
-
-
-def _choices(
-    values: list[str] | None, flag: str, allowed: set[str] | None
-) -> tuple[str, ...] | None:
-    if not values:
-        return None
-    items = tuple(v.strip() for raw in values for v in raw.split(",") if v.strip())
-    bad = sorted(set(items) - allowed) if allowed is not None else []
-    if bad:
-        raise UsageError(f"{flag}: unknown value(s) {', '.join(bad)}; "
-                         f"choose from {', '.join(sorted(allowed or ()))}")
-    return items
-
-
-def run_build_command(args: argparse.Namespace) -> int:
-    spec = Path(args.spec)
-    if not spec.is_file():
-        print(f"clx: spec file not found: {spec}", file=sys.stderr)
-        return 2
-    try:
-        opts = _options(args, spec)
-    except UsageError as e:
-        print(f"clx: {e}", file=sys.stderr)
-        return 2
-    if getattr(args, "watch", False):
-        from clx.build.watch import watch_build
-
-        return watch_build(opts, lambda line: print(line, file=sys.stderr, flush=True))
-    try:
-        report = build(opts)
-    except SpecError as e:
-        for prob in e.problems:
-            print(prob.format(), file=sys.stderr)
-        return 2
-    print(report.render_text(), file=sys.stderr)
-    if getattr(args, "json_report", None):
-        Path(args.json_report).write_text(json.dumps(report.to_dict(), indent=1) + "\n")
-    return 0 if report.ok else 1
-
-
-def _options(args: argparse.Namespace, spec: Path) -> BuildOptions:
-    return BuildOptions(
-        spec=spec,
-        course_root=Path(args.course_root) if args.course_root else None,
-        output_root=Path(args.output_dir) if args.output_dir else None,
-        notebook_workers=args.workers,
-        cell_timeout=args.cell_timeout,
-        image_format=args.image_format,
-        write_source_renders=args.write_source_renders,
-        stall_timeout=args.stall_timeout,
-        ignore_cache=getattr(args, "ignore_cache", False),
-        retry_failed=getattr(args, "retry_failed", False),
-        langs=_choices(args.lang, "--lang", {"de", "en"}),
-        kinds=_choices(args.kind, "--kind", {"code-along", "completed", "speaker"}),
-        formats=_choices(args.format, "--format", {"html", "notebook", "code"}),
-        targets=_choices(args.target, "--target", {"public", "speaker"}),
-        sections=_choices(args.section, "--section", None),
-    )

@@ -1,4 +1,4 @@
-"""The CLI verbs: each loads what it needs, calls the library and prints."""
+"""The CLI verbs that need a loaded course: each loads it, calls the library and prints."""
 
 from __future__ import annotations
 
@@ -6,15 +6,14 @@ import argparse
 import sys
 from pathlib import Path
 
+from clx.cli.buildcmd import run_build_command, settings
+from clx.cli.course_paths import spec_path
+from clx.cli.errors import EXIT_USAGE, UsageError
 from clx.course.course import Course, load_course
 from clx.course.outputs import plan_outputs
 from clx.course.spec import SpecError
 
-EXIT_SPEC = 2
-
-
-class UsageError(Exception):
-    """A mistake on the command line: printed without a traceback, exit status 2."""
+__all__ = ["UsageError", "build", "cache_clear", "cache_explain", "load", "plan"]
 
 
 def _print_problems(problems, stream=sys.stderr) -> None:
@@ -22,12 +21,15 @@ def _print_problems(problems, stream=sys.stderr) -> None:
         print(p.format(), file=stream)
 
 
+def _roots(args: argparse.Namespace) -> tuple[Path, Path, Path | None]:
+    """Spec, course root and output root (flag, else clx.toml, else default)."""
+    spec = spec_path(args)
+    root, defaults = settings(args, spec)
+    return spec, root, defaults.output_dir
+
+
 def load(args: argparse.Namespace) -> Course:
-    spec = Path(args.spec)
-    if not spec.is_file():
-        raise UsageError(f"spec file not found: {spec}")
-    root = Path(args.course_root) if args.course_root else None
-    out = Path(args.output_dir) if args.output_dir else None
+    spec, root, out = _roots(args)
     return load_course(spec, root, out)
 
 
@@ -36,7 +38,7 @@ def plan(args: argparse.Namespace) -> int:
         course = load(args)
     except SpecError as e:
         _print_problems(e.problems)
-        return EXIT_SPEC
+        return EXIT_USAGE
     result = plan_outputs(course)
     _print_problems(course.warnings + result.warnings + result.errors)
     for kind, n in result.counts().items():
@@ -49,26 +51,18 @@ def plan(args: argparse.Namespace) -> int:
 
 
 def build(args: argparse.Namespace) -> int:
-    from clx.build.run import run_build_command
-
     return run_build_command(args)
 
 
 def cache_explain(args: argparse.Namespace) -> int:
     from clx.build.explain import explain
 
-    spec = Path(args.spec)
-    if not spec.is_file():
-        raise UsageError(f"spec file not found: {spec}")
+    spec, root, out = _roots(args)
     try:
-        _rebuild, lines = explain(
-            spec, Path(args.output),
-            Path(args.course_root) if args.course_root else None,
-            Path(args.output_dir) if args.output_dir else None,
-        )
+        _rebuild, lines = explain(spec, Path(args.output), root, out)
     except SpecError as e:
         _print_problems(e.problems)
-        return EXIT_SPEC
+        return EXIT_USAGE
     print("\n".join(lines))
     return 0
 
@@ -80,7 +74,7 @@ def cache_clear(args: argparse.Namespace) -> int:
         course = load(args)
     except SpecError as e:
         _print_problems(e.problems)
-        return EXIT_SPEC
+        return EXIT_USAGE
     with BuildCache(course.state_dir) as cache:
         n = cache.clear()
     print(f"cleared {n} cached result(s)")

@@ -1,0 +1,139 @@
+"""`clx build`: flags and config files → BuildOptions → build() → report and exit status."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from clx.build.report import BuildReport
+from clx.build.run import BuildOptions, build
+from clx.cli.config import BuildDefaults, effective, load_config
+from clx.cli.course_paths import course_root, spec_path
+from clx.cli.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError
+from clx.cli.live import choose_progress
+from clx.cli.reporting import render_text, report_json
+from clx.course.spec import SpecError
+
+LANGS = {"de", "en"}
+KINDS = {"code-along", "completed", "speaker"}
+FORMATS = {"html", "notebook", "code"}
+TARGETS = {"public", "speaker"}
+
+
+def _choices(
+    values: list[str] | None, flag: str, allowed: set[str] | None
+) -> tuple[str, ...] | None:
+    """Repeated or comma-separated flag values, checked against ``allowed``."""
+    if not values:
+        return None
+    items = tuple(v.strip() for raw in values for v in raw.split(",") if v.strip())
+    bad = sorted(set(items) - allowed) if allowed is not None else []
+    if bad:
+        raise UsageError(
+            f"{flag}: unknown value(s) {', '.join(bad)}; "
+            f"choose from {', '.join(sorted(allowed or ()))}"
+        )
+    return items
+
+
+def warn(line: str) -> None:
+    print(f"clx: warning: {line}", file=sys.stderr)
+
+
+def settings(args: argparse.Namespace, spec: Path) -> tuple[Path, BuildDefaults]:
+    """Course root and the effective defaults: flags over course config over user config."""
+    root = course_root(args, spec)
+    loaded = load_config(root)
+    for w in loaded.warnings:
+        warn(w)
+    flags = {
+        "workers": getattr(args, "workers", None),
+        "cell_timeout": getattr(args, "cell_timeout", None),
+        "image_format": getattr(args, "image_format", None),
+        "stall_timeout": getattr(args, "stall_timeout", None),
+        "output_dir": Path(args.output_dir) if getattr(args, "output_dir", None) else None,
+    }
+    return root, effective(flags, loaded.defaults)
+
+
+def _options(args: argparse.Namespace, spec: Path) -> BuildOptions:
+    root, d = settings(args, spec)
+    if args.workers is not None and args.workers < 1:
+        raise UsageError("--workers: must be at least 1")
+    for flag, value in (
+        ("--cell-timeout", args.cell_timeout),
+        ("--stall-timeout", args.stall_timeout),
+    ):
+        if value is not None and value <= 0:
+            raise UsageError(f"{flag}: must be greater than 0")
+    return BuildOptions(
+        spec=spec,
+        course_root=root,
+        output_root=d.output_dir,
+        notebook_workers=d.workers,
+        cell_timeout=d.cell_timeout,
+        image_format=d.image_format,
+        write_source_renders=args.write_source_renders,
+        stall_timeout=d.stall_timeout,
+        ignore_cache=args.ignore_cache,
+        retry_failed=args.retry_failed,
+        progress=choose_progress(args.quiet),
+        langs=_choices(args.lang, "--lang", LANGS),
+        kinds=_choices(args.kind, "--kind", KINDS),
+        formats=_choices(args.format, "--format", FORMATS),
+        targets=_choices(args.target, "--target", TARGETS),
+        sections=_choices(args.section, "--section", None),
+    )
+
+
+def run_build_command(args: argparse.Namespace) -> int:
+    spec = spec_path(args)
+    opts = _options(args, spec)
+    as_json = args.output == "json"
+    if args.watch:
+        if as_json:
+            raise UsageError("--output json cannot be combined with --watch")
+        from clx.build.watch import watch_build
+
+        return watch_build(opts, lambda line: print(line, file=sys.stderr, flush=True))
+    root = course_root(args, spec)
+    output_root = (opts.output_root or root / "output").resolve()
+    try:
+        report = build(opts)
+    except SpecError as e:
+        for prob in e.problems:
+            print(prob.format(), file=sys.stderr)
+        if as_json:
+            _emit(BuildReport(errors=list(e.problems)), EXIT_USAGE, spec, root, output_root, args)
+        return EXIT_USAGE
+    status = EXIT_OK if report.ok else EXIT_FAILED
+    if not args.quiet or not report.ok:
+        print(render_text(report), file=sys.stderr)
+    _emit(report, status, spec, root, output_root, args)
+    return status
+
+
+def _emit(
+    report: BuildReport,
+    status: int,
+    spec: Path,
+    root: Path,
+    output_root: Path,
+    args: argparse.Namespace,
+) -> None:
+    doc: dict[str, Any] | None = None
+    if args.output == "json" or args.json_report:
+        doc = report_json(
+            report, exit_status=status, spec=spec, course_root=root, output_root=output_root
+        )
+    if doc is None:
+        return
+    text = json.dumps(doc, indent=1, ensure_ascii=False) + "\n"
+    if args.output == "json":
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    if args.json_report:
+        Path(args.json_report).write_text(text, encoding="utf-8")

@@ -1,0 +1,143 @@
+"""`clx.toml`: per-course and per-user defaults for the build options.
+
+Precedence, highest first: command-line flags, ``<course root>/clx.toml``, the user config
+(``$XDG_CONFIG_HOME/clx/clx.toml``, default ``~/.config/clx/clx.toml``), the built-in
+defaults in ``DEFAULTS``. The built-in defaults live only here: the argument parser leaves
+every such flag at ``None`` so that "not given" can be told apart from "given the default".
+
+A config file holds one table::
+
+    [build]
+    workers = 4            # notebook workers (default: CPU count)
+    cell-timeout = 120     # seconds per notebook cell
+    image-format = "png"   # png or svg
+    stall-timeout = 300    # stop when no job finishes for this many seconds
+    output-dir = "output"  # relative paths are relative to the course root
+
+Unknown keys and tables are warnings naming the file (a typo must not pass silently);
+wrong types and values are errors (exit status 2), also naming the file.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from clx.cli.errors import UsageError
+
+CONFIG_NAME = "clx.toml"
+
+
+@dataclass(frozen=True)
+class BuildDefaults:
+    """The values a build uses when neither a flag nor a config file says otherwise."""
+
+    workers: int | None = None  # None: one notebook worker per CPU
+    cell_timeout: float = 120.0
+    image_format: str = "png"
+    stall_timeout: float = 300.0
+    output_dir: Path | None = None  # None: <course root>/output
+
+
+DEFAULTS = BuildDefaults()
+
+
+def _positive_int(v: Any) -> int:
+    if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+        raise ValueError("expected a whole number of at least 1")
+    return v
+
+
+def _positive_number(v: Any) -> float:
+    if isinstance(v, bool) or not isinstance(v, int | float) or v <= 0:
+        raise ValueError("expected a number greater than 0")
+    return float(v)
+
+
+def _image_format(v: Any) -> str:
+    if v not in ("png", "svg"):
+        raise ValueError('expected "png" or "svg"')
+    return v
+
+
+def _text(v: Any) -> str:
+    if not isinstance(v, str) or not v.strip():
+        raise ValueError("expected a non-empty string")
+    return v
+
+
+# TOML key -> (BuildDefaults field, validator). Keys are spelled like the flags.
+_KEYS: dict[str, tuple[str, Callable[[Any], Any]]] = {
+    "workers": ("workers", _positive_int),
+    "cell-timeout": ("cell_timeout", _positive_number),
+    "image-format": ("image_format", _image_format),
+    "stall-timeout": ("stall_timeout", _positive_number),
+    "output-dir": ("output_dir", _text),
+}
+
+
+@dataclass
+class LoadedConfig:
+    """Defaults after applying the config files, and what the files said that was odd."""
+
+    defaults: BuildDefaults = DEFAULTS
+    files: list[Path] = field(default_factory=list)  # the files that were read, lowest first
+    warnings: list[str] = field(default_factory=list)
+
+
+def user_config_path(environ: Mapping[str, str] | None = None) -> Path:
+    env = os.environ if environ is None else environ
+    base = env.get("XDG_CONFIG_HOME") or str(Path(env.get("HOME") or Path.home()) / ".config")
+    return Path(base) / "clx" / CONFIG_NAME
+
+
+def load_config(course_root: Path, environ: Mapping[str, str] | None = None) -> LoadedConfig:
+    """User config first, then the course's: the later file wins key by key."""
+    loaded = LoadedConfig()
+    for path in (user_config_path(environ), course_root / CONFIG_NAME):
+        if path.is_file():
+            loaded.defaults = _apply(path, course_root, loaded.defaults, loaded.warnings)
+            loaded.files.append(path)
+    return loaded
+
+
+def _apply(
+    path: Path, course_root: Path, base: BuildDefaults, warnings: list[str]
+) -> BuildDefaults:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
+        raise UsageError(f"{path}: cannot read the config file: {e}") from e
+    for table in sorted(set(data) - {"build"}):
+        warnings.append(f"{path}: unknown setting '{table}' (known: [build])")
+    build = data.get("build", {})
+    if not isinstance(build, dict):
+        raise UsageError(f"{path}: 'build' must be a table ([build])")
+    changes: dict[str, Any] = {}
+    for key, value in build.items():
+        if key not in _KEYS:
+            near = difflib.get_close_matches(key, _KEYS, n=1)
+            hint = f"; did you mean '{near[0]}'?" if near else f" (known: {', '.join(_KEYS)})"
+            warnings.append(f"{path}: unknown setting 'build.{key}'{hint}")
+            continue
+        name, check = _KEYS[key]
+        try:
+            value = check(value)
+        except ValueError as e:
+            raise UsageError(f"{path}: build.{key} = {value!r}: {e}") from e
+        if name == "output_dir":
+            value = course_root / Path(value).expanduser()
+        changes[name] = value
+    return replace(base, **changes)
+
+
+def effective(flag_values: Mapping[str, Any], defaults: BuildDefaults) -> BuildDefaults:
+    """Flags that were given (not None) override the defaults field by field."""
+    names = {f.name for f in fields(BuildDefaults)}
+    given = {k: v for k, v in flag_values.items() if k in names and v is not None}
+    return replace(defaults, **given)
