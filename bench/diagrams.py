@@ -9,15 +9,6 @@ clock starts. Last line: ``name=value`` pairs.
 
 from __future__ import annotations
 
-import os
-import sys
-
-# Run as ``python bench/diagrams.py``, the script's folder comes first on sys.path and
-# bench/queue.py there shadows the standard library's ``queue`` (which the pool's
-# ThreadPoolExecutor needs). This script imports nothing from bench/.
-_HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE]
-
 import statistics  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402

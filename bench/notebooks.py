@@ -13,15 +13,6 @@ what two notebook workers do on two cores. The last line holds the figures as
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-# Python puts this script's folder first on sys.path, where sibling benchmarks (e.g. a
-# queue.py) would shadow standard modules; use the package sources instead.
-_HERE = Path(__file__).resolve().parent
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
-sys.path.insert(0, str(_HERE.parent / "src"))
-
 import argparse  # noqa: E402
 import time  # noqa: E402
 from concurrent.futures import ThreadPoolExecutor  # noqa: E402

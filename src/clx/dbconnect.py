@@ -34,6 +34,8 @@ def connect(
       re-runs jobs).
     * busy_timeout: writers queue up for the lock instead of failing with "locked".
     * foreign_keys: rows cannot point at rows that do not exist.
+    * temp_store=MEMORY: statement journals of multi-row writes stay off the disk
+      (crash safety rests on the WAL, not on them).
     * autocommit mode (isolation_level=None): transactions are explicit
       ``BEGIN IMMEDIATE`` blocks, taken before the first read, so a transaction never
       has to upgrade a stale read snapshot to a write.
@@ -54,6 +56,7 @@ def connect(
             )
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("PRAGMA temp_store = MEMORY")
         for pragma in pragmas:
             conn.execute(pragma)
         migrate(conn, migrations, name)

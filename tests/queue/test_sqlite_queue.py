@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 
 import clx.queue.sqlite
+from clx.dbconnect import current_version
 from clx.problems import Category
 from clx.queue import JobError, JobState, NewJob, SqliteQueue, connect
-from clx.queue.migrations import LATEST, current_version
+from clx.queue.migrations import LATEST
 
 # The contract suite sits next to this file so that future backends can reuse it.
 sys.path.insert(0, str(Path(__file__).parent))

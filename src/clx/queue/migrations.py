@@ -1,14 +1,11 @@
 """Versioned schema of the SQLite queue database.
 
-Each migration is applied once, in order, inside one write transaction together with
-the version bump, so processes that open a fresh database at the same moment cannot
-apply a step twice. Append new steps; never edit an applied one. (Step 1 was last
+``clx.dbconnect.migrate`` applies them, once each, in order. Append new steps; never
+edit an applied one. (Step 1 was last
 rewritten in place before clx was first released, when no database existed to upgrade.)
 """
 
 from __future__ import annotations
-
-import sqlite3
 
 
 def _one_of(column: str, *values: str) -> str:
@@ -102,36 +99,3 @@ MIGRATIONS: list[list[str]] = [
 ]
 
 LATEST = len(MIGRATIONS)
-
-
-def current_version(conn: sqlite3.Connection) -> int:
-    try:
-        row = conn.execute("SELECT version FROM schema_version").fetchone()
-    except sqlite3.OperationalError:  # table not there yet: a fresh database
-        return 0
-    return row[0] if row else 0
-
-
-def migrate(conn: sqlite3.Connection) -> int:
-    """Bring the schema to ``LATEST``; returns the version found before."""
-    found = current_version(conn)
-    if found == LATEST:
-        return found
-    if found > LATEST:
-        raise RuntimeError(
-            f"queue database has schema version {found}, newer than this clx ({LATEST})"
-        )
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
-        found = current_version(conn)  # re-read under the write lock
-        for version in range(found + 1, LATEST + 1):
-            for statement in MIGRATIONS[version - 1]:
-                conn.execute(statement)
-        conn.execute("DELETE FROM schema_version")
-        conn.execute("INSERT INTO schema_version (version) VALUES (?)", (LATEST,))
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
-    return found

@@ -27,6 +27,7 @@ from clx.problems import (
     Severity,
 )
 from clx.processes import kill_tree, popen
+from clx.store import atomic_write
 from clx.workers.handler import JobView, Outcome
 
 
@@ -147,7 +148,7 @@ class ToolChildHandler(_Base):
     def run(self, job: JobView) -> Outcome:
         assert self.child is not None
         pids = _state(job, "toolchild")
-        (pids / f"{os.getpid()}.pid").write_text(str(self.child.pid), encoding="utf-8")
+        atomic_write(pids / f"{os.getpid()}.pid", str(self.child.pid).encode())
         time.sleep(float(job.payload.get("seconds", 0)))
         return Outcome(files=_files(job.payload))
 
