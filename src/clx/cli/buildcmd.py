@@ -6,16 +6,15 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from clx.build.report import BuildReport
-from clx.build.run import BuildOptions, build
 from clx.cli.config import BuildDefaults, effective, load_config
 from clx.cli.course_paths import course_root, spec_path
 from clx.cli.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError
-from clx.cli.live import choose_progress
-from clx.cli.reporting import render_text, report_json
-from clx.course.spec import SpecError
+
+if TYPE_CHECKING:  # the build machinery is imported only once the flags are known good
+    from clx.build.report import BuildReport
+    from clx.build.run import BuildOptions
 
 LANGS = {"de", "en"}
 KINDS = {"code-along", "completed", "speaker"}
@@ -69,6 +68,16 @@ def _options(args: argparse.Namespace, spec: Path) -> BuildOptions:
     ):
         if value is not None and value <= 0:
             raise UsageError(f"{flag}: must be greater than 0")
+    focus = {
+        "langs": _choices(args.lang, "--lang", LANGS),
+        "kinds": _choices(args.kind, "--kind", KINDS),
+        "formats": _choices(args.format, "--format", FORMATS),
+        "targets": _choices(args.target, "--target", TARGETS),
+        "sections": _choices(args.section, "--section", None),
+    }
+    from clx.build.run import BuildOptions
+    from clx.cli.live import choose_progress
+
     return BuildOptions(
         spec=spec,
         course_root=root,
@@ -81,21 +90,21 @@ def _options(args: argparse.Namespace, spec: Path) -> BuildOptions:
         ignore_cache=args.ignore_cache,
         retry_failed=args.retry_failed,
         progress=choose_progress(args.quiet),
-        langs=_choices(args.lang, "--lang", LANGS),
-        kinds=_choices(args.kind, "--kind", KINDS),
-        formats=_choices(args.format, "--format", FORMATS),
-        targets=_choices(args.target, "--target", TARGETS),
-        sections=_choices(args.section, "--section", None),
+        **focus,
     )
 
 
 def run_build_command(args: argparse.Namespace) -> int:
     spec = spec_path(args)
-    opts = _options(args, spec)
     as_json = args.output == "json"
+    if args.watch and as_json:
+        raise UsageError("--output json cannot be combined with --watch")
+    opts = _options(args, spec)
+    from clx.build.report import BuildReport
+    from clx.build.run import build
+    from clx.course.spec import SpecError
+
     if args.watch:
-        if as_json:
-            raise UsageError("--output json cannot be combined with --watch")
         from clx.build.watch import watch_build
 
         return watch_build(opts, lambda line: print(line, file=sys.stderr, flush=True))
@@ -109,6 +118,8 @@ def run_build_command(args: argparse.Namespace) -> int:
         if as_json:
             _emit(BuildReport(errors=list(e.problems)), EXIT_USAGE, spec, root, output_root, args)
         return EXIT_USAGE
+    from clx.cli.reporting import render_text
+
     status = EXIT_OK if report.ok else EXIT_FAILED
     if not args.quiet or not report.ok:
         print(render_text(report), file=sys.stderr)
@@ -124,6 +135,8 @@ def _emit(
     output_root: Path,
     args: argparse.Namespace,
 ) -> None:
+    from clx.cli.reporting import report_json
+
     doc: dict[str, Any] | None = None
     if args.output == "json" or args.json_report:
         doc = report_json(

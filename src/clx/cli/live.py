@@ -81,7 +81,7 @@ class _Running:
 
     def __rich__(self) -> RenderableType:
         if not self.jobs:
-            return Text("")
+            return Group()
         extra = time.monotonic() - self.seen_at
         table = Table.grid(padding=(0, 2))
         for j in sorted(self.jobs, key=lambda j: -j.elapsed)[: self.limit]:
@@ -115,6 +115,8 @@ class LiveProgress:
         )
         self._tasks: dict[str, TaskID] = {}
         self._failed: dict[str, int] = {}
+        self._total: dict[str, int] = {}
+        self._done: dict[str, int] = {}
         self._cached: Mapping[str, int] = {}
         self._running = _Running(max_running)
         self._live = Live(
@@ -130,6 +132,7 @@ class LiveProgress:
         self._cached = cached_by_kind
         total, cached = sum(jobs_by_kind.values()), sum(cached_by_kind.values())
         self.console.print(f"{total} job(s) to run, {cached} answered from the cache")
+        self._total = dict(jobs_by_kind)
         for kind in sorted(set(jobs_by_kind)):
             self._tasks[kind] = self._bars.add_task(
                 kind, total=jobs_by_kind[kind], note=self._note(kind)
@@ -147,15 +150,26 @@ class LiveProgress:
         return "  ".join(parts)
 
     def job_finished(self, kind: str, state: str, problems: Sequence[Problem]) -> None:
+        self._done[kind] = self._done.get(kind, 0) + 1
         if state != "succeeded":
             self._failed[kind] = self._failed.get(kind, 0) + 1
         task = self._tasks.get(kind)
         if task is None:  # a kind the start did not announce (adopted work in watch mode)
             task = self._tasks[kind] = self._bars.add_task(kind, total=0, note="")
         self._bars.update(task, advance=1, note=self._note(kind))
+        self._forget_finished(kind)
         for p in self.filter.first_time(problems):
             style = "bold yellow" if p.category is Category.CONFIGURATION else "red"
             self.console.print(Text(headline(p), style=style))
+
+    def _forget_finished(self, kind: str) -> None:
+        """The running list comes from a poll twice a second: never show more running
+        jobs of a kind than are left to finish (a finished job does not linger)."""
+        left = max(self._total.get(kind, 0) - self._done.get(kind, 0), 0)
+        same = sorted((j for j in self._running.jobs if j.kind == kind), key=lambda j: j.elapsed)
+        drop = {j.id for j in same[left:]} if len(same) > left else set()
+        if drop:
+            self._running.jobs = [j for j in self._running.jobs if j.id not in drop]
 
     def running(self, jobs: Sequence[RunningJob]) -> None:
         self._running.jobs = list(jobs)

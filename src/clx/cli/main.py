@@ -7,15 +7,19 @@ No business logic lives here. Exit status: 0 ok, 1 a job, copy or command failed
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import sys
 from collections.abc import Sequence
 
-from clx.cli import commands, queue_commands
 from clx.cli.config import DEFAULTS
 from clx.cli.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError
 
 __all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "build_parser", "main"]
+
+# Commands are imported when they run ("module:function" below), so that `clx status`
+# does not pay for importing the build machinery.
+_JOB_STATES = ["pending", "running", "succeeded", "failed", "cancelled"]
 
 
 def _add_course_args(p: argparse.ArgumentParser, *, output_dir: bool = True) -> None:
@@ -84,7 +88,72 @@ def _add_build_parser(sub: argparse._SubParsersAction) -> None:
         help="no progress display; the report only if something failed",
     )
     p.add_argument("--json-report", metavar="FILE", help=argparse.SUPPRESS)
-    p.set_defaults(func=commands.build)
+    p.set_defaults(func="commands:build")
+
+
+def _add_queue_parsers(sub: argparse._SubParsersAction) -> None:
+    """The status, jobs and workers verbs (clx.cli.queue_commands)."""
+
+    def common(p: argparse.ArgumentParser, output: bool = True) -> None:
+        _add_course_args(p, output_dir=False)
+        p.add_argument(
+            "--session",
+            help="a build's session id (or a unique prefix); "
+            "default: the running builds, else the latest",
+        )
+        if output:
+            p.add_argument(
+                "--output",
+                choices=["text", "json"],
+                default="text",
+                help="json prints a machine-readable document on stdout",
+            )
+
+    p = sub.add_parser("status", help="jobs by state and kind, workers and recent failures")
+    common(p)
+    p.add_argument(
+        "--failures",
+        type=int,
+        default=10,
+        metavar="N",
+        help="show the N newest failures (default 10)",
+    )
+    p.set_defaults(func="queue_commands:status")
+
+    jobs = sub.add_parser("jobs", help="list, retry or cancel jobs")
+    jobs_sub = jobs.add_subparsers(dest="jobs_command", required=True)
+    p = jobs_sub.add_parser("list", help="the jobs of the running builds (else the latest)")
+    common(p)
+    p.add_argument("--state", action="append", help=", ".join(_JOB_STATES))
+    p.add_argument("--kind", action="append", help="notebook, plantuml, drawio")
+    p.add_argument("--limit", type=int, default=50, help="show the last N jobs (0: all)")
+    p.set_defaults(func="queue_commands:jobs_list")
+    p = jobs_sub.add_parser(
+        "retry", help="queue failed and cancelled jobs of a running build again"
+    )
+    common(p, output=False)
+    p.add_argument("ids", nargs="*", type=int, help="job ids (default: all failed/cancelled)")
+    p.set_defaults(func="queue_commands:jobs_retry")
+    p = jobs_sub.add_parser("cancel", help="cancel pending and running jobs of a running build")
+    common(p, output=False)
+    p.add_argument("ids", nargs="*", type=int, help="job ids (default: all unfinished)")
+    p.set_defaults(func="queue_commands:jobs_cancel")
+
+    workers = sub.add_parser("workers", help="list or stop the workers")
+    workers_sub = workers.add_subparsers(dest="workers_command", required=True)
+    p = workers_sub.add_parser("list", help="workers with state, heartbeat age and current job")
+    common(p)
+    p.add_argument("--all", action="store_true", help="workers of every recorded build")
+    p.set_defaults(func="queue_commands:workers_list")
+    p = workers_sub.add_parser("stop", help="stop the running builds' workers (ends the build)")
+    common(p, output=False)
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=15.0,
+        help="seconds to wait for the workers to exit (default 15)",
+    )
+    p.set_defaults(func="queue_commands:workers_stop")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -95,20 +164,20 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("plan", help="print what a build would produce")
     _add_course_args(p)
     p.add_argument("-v", "--verbose", action="store_true", help="list every planned output path")
-    p.set_defaults(func=commands.plan)
+    p.set_defaults(func="commands:plan")
 
     _add_build_parser(sub)
-    queue_commands.add_parsers(sub, _add_course_args)
+    _add_queue_parsers(sub)
 
     cache = sub.add_parser("cache", help="inspect or clear the build cache")
     cache_sub = cache.add_subparsers(dest="cache_command", required=True)
     p = cache_sub.add_parser("explain", help="why an output would or would not be rebuilt")
     _add_course_args(p)
     p.add_argument("output", help="output path (absolute, or relative to the output root)")
-    p.set_defaults(func=commands.cache_explain)
+    p.set_defaults(func="commands:cache_explain")
     p = cache_sub.add_parser("clear", help="forget every cached result of a course")
     _add_course_args(p)
-    p.set_defaults(func=commands.cache_clear)
+    p.set_defaults(func="commands:cache_clear")
     return parser
 
 
@@ -116,8 +185,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    module, name = args.func.split(":")
     try:
-        return args.func(args)
+        func = getattr(importlib.import_module(f"clx.cli.{module}"), name)
+        return func(args)
     except UsageError as e:
         print(f"clx: {e}", file=sys.stderr)
         return EXIT_USAGE
