@@ -41,3 +41,18 @@ def header(de: str, en: str) -> str:
     return f'# j2 from "macros.j2" import header\n# {{{{ header("{de}", "{en}") }}}}\n\n# %%\nx = 1\n'
 
 
+
+
+TWO_TOPICS_SPEC = """<course>
+  <name><de>Kurs</de><en>Course</en></name>
+  <prog-lang>python</prog-lang>
+  <sections><section><name><de>Teil</de><en>Part</en></name>
+    <topics><topic>alpha</topic><topic>beta</topic></topics></section></sections>
+</course>
+"""
+
+
+def notebook(de: str, en: str, body: str) -> str:
+    """A minimal notebook source: header macro plus one code cell."""
+    return (f"# j2 from 'macros.j2' import header\n# {{{{ header(\"{de}\", \"{en}\") }}}}\n\n"
+            f"# %%\n{body}\n")

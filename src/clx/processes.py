@@ -26,28 +26,30 @@ def descendants(pid: int) -> list[psutil.Process]:
         return []
 
 
-def kill_tree(pid: int, *, include_root: bool = True, timeout: float = 3.0) -> None:
-    """Terminate a process and all its descendants; SIGKILL what does not exit in time."""
+def _tree(pid: int, include_root: bool) -> list[psutil.Process]:
     procs = descendants(pid)
     if include_root:
         with contextlib.suppress(psutil.Error):
             procs.insert(0, psutil.Process(pid))
+    return procs
+
+
+def kill_tree(pid: int, *, include_root: bool = True, timeout: float = 3.0) -> None:
+    """Terminate a process and all its descendants; SIGKILL what does not exit in time."""
+    procs = _tree(pid, include_root)
     for p in procs:
         with contextlib.suppress(psutil.Error):
             p.terminate()
     _, alive = psutil.wait_procs(procs, timeout=timeout)
-    for p in alive:
-        with contextlib.suppress(psutil.Error):
-            p.kill()
-    psutil.wait_procs(alive, timeout=timeout)
+    _kill(alive)
 
 
 def kill_tree_now(pid: int, *, include_root: bool = True) -> None:
     """SIGKILL a tree at once (for kernels whose state is thrown away anyway)."""
-    procs = descendants(pid)
-    if include_root:
-        with contextlib.suppress(psutil.Error):
-            procs.insert(0, psutil.Process(pid))
+    _kill(_tree(pid, include_root))
+
+
+def _kill(procs: list[psutil.Process]) -> None:
     for p in procs:
         with contextlib.suppress(psutil.Error):
             p.kill()

@@ -6,20 +6,10 @@ from pathlib import Path
 
 from clx.build.progress import SilentProgress
 from clx.build.run import BuildOptions, build
-from clxtest import write_tree
+from clxtest import TWO_TOPICS_SPEC, notebook, write_tree
 
-SPEC = """<course>
-  <name><de>Kurs</de><en>Course</en></name>
-  <prog-lang>python</prog-lang>
-  <sections><section><name><de>Teil</de><en>Part</en></name>
-    <topics><topic>alpha</topic><topic>beta</topic></topics></section></sections>
-</course>
-"""
-
-
-def nb(de: str, en: str, body: str) -> str:
-    return (f"# j2 from 'macros.j2' import header\n# {{{{ header(\"{de}\", \"{en}\") }}}}\n\n"
-            f"# %%\n{body}\n")
+SPEC = TWO_TOPICS_SPEC
+nb = notebook
 
 
 def make(root: Path) -> Path:

@@ -159,16 +159,7 @@ def _read_course(r: _Reader, root: Node) -> CourseSpec | None:
         return None
     r.unknown_children(root, _COURSE_CHILDREN)
 
-    name = None
-    name_node = root.find("name")
-    if name_node is None:
-        r.error(root, "missing required element <name>")
-    else:
-        b = r.bilingual(name_node, text_allowed=False)
-        if b is not None:
-            name = Bilingual(sanitize(b.de), sanitize(b.en))
-            if not name.de or not name.en:
-                r.error(name_node, "course name is empty after trimming and sanitising")
+    name = _folder_name(r, root, "missing required element <name>", "course name")
 
     prog_lang = ""
     pl = root.find("prog-lang")
@@ -203,6 +194,21 @@ def _read_course(r: _Reader, root: Node) -> CourseSpec | None:
     return CourseSpec(r.file, name, prog_lang, author, organization, sections, dir_groups)
 
 
+def _folder_name(r: _Reader, parent: Node, missing: str, what: str) -> Bilingual | None:
+    """A bilingual <name> that becomes a folder name: required, sanitised, non-empty."""
+    node = parent.find("name")
+    if node is None:
+        r.error(parent, missing)
+        return None
+    b = r.bilingual(node, text_allowed=False)
+    if b is None:
+        return None
+    name = Bilingual(sanitize(b.de), sanitize(b.en))
+    if not name.de or not name.en:
+        r.error(node, f"{what} is empty after trimming and sanitising")
+    return name
+
+
 def _read_sections(r: _Reader, root: Node) -> tuple[SectionSpec, ...]:
     node = root.find("sections")
     if node is None:
@@ -212,16 +218,7 @@ def _read_sections(r: _Reader, root: Node) -> tuple[SectionSpec, ...]:
     sections = []
     for s in node.findall("section"):
         r.unknown_children(s, {"name", "topics"})
-        name_node = s.find("name")
-        name = None
-        if name_node is None:
-            r.error(s, "<section> without <name>")
-        else:
-            b = r.bilingual(name_node, text_allowed=False)
-            if b is not None:
-                name = Bilingual(sanitize(b.de), sanitize(b.en))
-                if not name.de or not name.en:
-                    r.error(name_node, "section name is empty after trimming and sanitising")
+        name = _folder_name(r, s, "<section> without <name>", "section name")
         topics_node = s.find("topics")
         topics: list[TopicRef] = []
         if topics_node is None or not topics_node.findall("topic"):
