@@ -79,3 +79,47 @@ def validate_report(text: str) -> dict:
     doc = json.loads(text)
     jsonschema.validate(doc, json.loads(SCHEMA.read_text()))
     return doc
+
+
+def run_on_terminal(course: Course, *args: str, timeout: float = 120) -> tuple[int, str, str]:
+    """Run the CLI with stderr on a pseudo-terminal (what a user sees) and stdout on a pipe.
+
+    Returns (exit status, stdout, raw terminal bytes decoded).
+    """
+    import os
+    import pty
+    import select
+    import time
+
+    master, slave = pty.openpty()
+    env = dict(course.env, TERM="xterm-256color", COLUMNS="120")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "clx.cli.main", *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=slave,
+        text=True,
+    )
+    os.close(slave)
+    chunks: list[bytes] = []
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([master], [], [], 0.2)
+            if ready:
+                try:
+                    data = os.read(master, 65536)
+                except OSError:  # the child closed the terminal
+                    break
+                if not data:
+                    break
+                chunks.append(data)
+            elif proc.poll() is not None:
+                break
+        stdout = proc.stdout.read() if proc.stdout else ""
+        proc.wait(timeout=10)
+    finally:
+        os.close(master)
+        if proc.poll() is None:
+            proc.kill()
+    return proc.returncode, stdout, b"".join(chunks).decode("utf-8", "replace")

@@ -3,50 +3,79 @@
 from __future__ import annotations
 
 import json
+import re
 
-from cli_course import PU, notebook, plain_course, validate_report
+from cli_course import PU, notebook, plain_course, run_on_terminal, validate_report
+
+from clx.problems import strip_ansi
 
 
-def test_json_report_cache_and_quiet(make_course) -> None:
-    c = plain_course(make_course, **{"slides/m_100/topic_100_first/pu/flow.pu": PU})
-    user_config = c.root.parent / "xdg-config" / "clx" / "clx.toml"
-    user_config.parent.mkdir()
-    user_config.write_text('[build]\nimage-format = "svg"\n')
-    r = c.clx("build", str(c.spec), "--output", "json")
-    assert r.returncode == 0, r.stderr
-    doc = validate_report(r.stdout)  # stdout holds the JSON document and nothing else
+def test_live_progress_json_report_cache_and_focus(make_course) -> None:
+    c = plain_course(make_course)
+    # on a terminal: the live display on stderr, the JSON document alone on stdout
+    code, stdout, terminal = run_on_terminal(c, "build", str(c.spec), "--output", "json")
+    assert code == 0, terminal
+    doc = validate_report(stdout)
     assert doc["ok"] and doc["exit_status"] == 0 and doc["errors"] == []
-    assert doc["jobs"] == {"notebook": {"succeeded": 6}, "plantuml": {"succeeded": 1}}
-    assert doc["cache"] == {"jobs": 7, "hits": 0, "failed_hits": 0, "misses": 7}
+    assert doc["jobs"] == {"notebook": {"succeeded": 6}}
+    assert doc["cache"] == {"jobs": 6, "hits": 0, "failed_hits": 0, "misses": 6}
     assert doc["timings"]["jobs"]["notebook"]["ran"] == 6
     assert doc["paths"]["output_root"] == str(c.out.resolve())
-    files = [p for p in c.out.rglob("*") if p.is_file() and p.suffix != ".svg"]
-    assert doc["outputs"] == len(files) - 1  # all but the manifest (SVGs are not counted)
-    # plain progress lines on stderr (not a terminal), then the text report
-    assert "7 job(s) to run, 0 answered from the cache" in r.stderr
-    assert "build ok:" in r.stderr
-    # image-format from the user config: an SVG next to every PNG render
-    pngs = sorted(c.out.rglob("flow.png"))
-    assert pngs and all(p.with_suffix(".svg").is_file() for p in pngs)
+    files = [p for p in c.out.rglob("*") if p.is_file()]
+    assert doc["outputs"] == len(files) - 1  # all but the manifest
+    assert "6 job(s) to run, 0 answered from the cache" in terminal
+    assert "\x1b[" in terminal  # drawn with terminal control sequences
+    assert re.search(r"notebook .*6/6", strip_ansi(terminal)), terminal
+    assert "build ok:" in terminal
 
-    again = c.clx("build", str(c.spec), "--output", "json", "--quiet")
-    assert again.returncode == 0, again.stderr
-    assert again.stderr == ""  # quiet and ok: nothing at all
-    doc = validate_report(again.stdout)
-    assert doc["cache"]["hits"] == 7 and doc["cache"]["misses"] == 0
-    assert doc["timings"]["jobs"] == {}
+    # a focused, quiet build into another output root (the variant set is part of the
+    # cache key, so its two jobs run)
+    other = c.root / "focused"
+    r = c.clx(
+        "build",
+        str(c.spec),
+        "--output",
+        "json",
+        "--quiet",
+        "--output-dir",
+        str(other),
+        "--lang",
+        "de",
+        "--kind",
+        "completed",
+        "--format",
+        "html",
+        "--target",
+        "public",
+        "--section",
+        "1",
+    )
+    assert r.returncode == 0, r.stderr
+    assert r.stderr == ""  # quiet and ok: nothing at all
+    doc = validate_report(r.stdout)
+    assert doc["cache"] == {"jobs": 2, "hits": 0, "failed_hits": 0, "misses": 2}
+    assert doc["timings"]["jobs"]["notebook"]["ran"] == 2
+    built = sorted(p.relative_to(other).as_posix() for p in other.rglob("*.html"))
+    assert built == [
+        "public/De/Kurs/Folien/Html/Completed/Teil Eins/01 Erstens.html",
+        "public/De/Kurs/Folien/Html/Completed/Teil Eins/02 Zweitens.html",
+    ]
 
     # the other commands still work on the built course
     html = next(c.out.rglob("01 Erstens.html")).relative_to(c.out)
     r = c.clx("cache", "explain", str(c.spec), str(html))
     assert r.returncode == 0 and "01 Erstens.html" in r.stdout, r.stderr
-    r = c.clx("plan", str(c.spec))
-    assert r.returncode == 0 and "total outputs:" in r.stdout
+    r = c.clx("plan", str(c.spec), "-v")
+    assert r.returncode == 0 and "total outputs:" in r.stdout and html.as_posix() in r.stdout
+    r = c.clx("cache", "clear", str(c.spec))
+    assert r.returncode == 0 and "cleared 8 cached result(s)" in r.stdout
 
 
-def test_failure_exit_1_with_locations_and_cell_timeout_from_config(make_course) -> None:
+def test_failures_exit_1_with_locations_tool_missing_once(make_course) -> None:
+    """A cell over the time limit from clx.toml, and three diagrams whose tool is missing."""
     c = make_course(
         {
+            **{f"slides/m_100/topic_100_first/pu/d{i}.pu": PU for i in range(3)},
             "slides/m_100/topic_100_first/slides_first.py": notebook("Erstens", "First"),
             "slides/m_100/topic_200_second/slides_second.py": notebook(
                 "Zweitens", "Second", "import time\ntime.sleep(30)"
@@ -56,18 +85,37 @@ def test_failure_exit_1_with_locations_and_cell_timeout_from_config(make_course)
     )
     target = c.root / "report.json"
     r = c.clx(
-        "build", str(c.spec), "--output", "json", "--lang", "en", "--json-report", str(target)
+        "build",
+        str(c.spec),
+        "--output",
+        "json",
+        "--lang",
+        "en",
+        "--json-report",
+        str(target),
+        env={"PLANTUML_JAR": str(c.root / "no-such.jar")},
     )
     assert r.returncode == 1, r.stderr
     doc = validate_report(r.stdout)
     assert json.loads(target.read_text()) == doc
     assert not doc["ok"] and doc["exit_status"] == 1 and doc["error_count"] >= 1
-    err = doc["errors"][0]
+    err = next(e for e in doc["errors"] if e["category"] == "content")
     assert err["file"] == "slides/m_100/topic_200_second/slides_second.py"
     assert err["line"] is not None and "en/completed/html" in err["variants"]
     assert "did not finish within 1 s" in err["message"]
     assert "error: slides/m_100/topic_200_second/slides_second.py:" in r.stderr
     assert doc["jobs"]["notebook"]["failed"] == 1
+    assert "job(s) to run" in r.stderr and "jobs finished" in r.stderr  # plain lines
+
+    # the missing tool: once as it happens (as a configuration problem), once in the summary
+    assert doc["jobs"]["plantuml"] == {"failed": 3}
+    config = [e for e in doc["errors"] if e["category"] == "configuration"]
+    assert len(config) == 3 and all("plantuml jar not found" in e["message"] for e in config)
+    lines = [line for line in r.stderr.splitlines() if "plantuml jar not found" in line]
+    assert len(lines) == 2, r.stderr
+    assert lines[0].startswith("clx: configuration problem")
+    assert "unset PLANTUML_JAR" in lines[0]
+    assert "affects 3 source(s)" in lines[1]
 
 
 def test_spec_error_exit_2_still_prints_json(make_course) -> None:
@@ -123,30 +171,3 @@ def test_no_slides_folder(make_course) -> None:
     r = c.clx("build", str(c.spec))
     assert r.returncode == 2
     assert f"no slides/ folder in the course root {c.root.resolve()}" in r.stderr
-
-
-def test_missing_tool_is_shown_once(make_course) -> None:
-    files = {f"slides/m_100/topic_100_first/pu/d{i}.pu": PU for i in range(3)}
-    c = plain_course(make_course, **files)
-    r = c.clx(
-        "build",
-        str(c.spec),
-        "--output",
-        "json",
-        "--kind",
-        "completed",
-        "--format",
-        "code",
-        env={"PLANTUML_JAR": str(c.root / "no-such.jar")},
-    )
-    assert r.returncode == 1, r.stderr
-    doc = validate_report(r.stdout)
-    assert doc["jobs"]["plantuml"] == {"failed": 3}
-    assert {e["category"] for e in doc["errors"]} == {"configuration"}
-    message = "plantuml jar not found"
-    lines = [line for line in r.stderr.splitlines() if message in line]
-    # once as it happens (as a configuration problem) and once in the summary
-    assert len(lines) == 2, r.stderr
-    assert lines[0].startswith("clx: configuration problem")
-    assert "unset PLANTUML_JAR" in lines[0]
-    assert "affects 3 source(s)" in lines[1]

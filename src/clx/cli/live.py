@@ -103,7 +103,7 @@ class LiveProgress:
     """``Progress`` on a terminal: bars per job kind, running jobs, failures as they happen."""
 
     def __init__(self, console: Console | None = None, *, max_running: int = 8) -> None:
-        self.console = console or Console(stderr=True)
+        self.console = console or Console(stderr=True, highlight=False)
         self.filter = ProblemFilter()
         self._bars = Bars(
             TextColumn("{task.description:>9}"),
@@ -192,5 +192,5 @@ def choose_progress(quiet: bool, stream: TextIO | None = None) -> Progress:
     if quiet:
         return SilentProgress()
     if stream.isatty():
-        return LiveProgress(Console(file=stream))
+        return LiveProgress(Console(file=stream, highlight=False))
     return PlainLines(lambda line: print(line, file=stream, flush=True))
