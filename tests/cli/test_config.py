@@ -1,0 +1,120 @@
+"""clx.toml: precedence flags > course config > user config > built-in defaults."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from cli_course import plain_course
+
+from clx.cli.buildcmd import _options
+from clx.cli.config import DEFAULTS, load_config, user_config_path
+from clx.cli.errors import UsageError
+from clx.cli.main import build_parser
+
+
+def _opts(course, *flags: str, monkeypatch):
+    monkeypatch.setenv("XDG_CONFIG_HOME", course.env["XDG_CONFIG_HOME"])
+    args = build_parser().parse_args(["build", str(course.spec), "--quiet", *flags])
+    return _options(args, course.spec)
+
+
+def _user_config(course, text: str) -> Path:
+    path = user_config_path(course.env)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def test_defaults_without_config_files(make_course, monkeypatch) -> None:
+    c = plain_course(make_course)
+    o = _opts(c, monkeypatch=monkeypatch)
+    assert (o.notebook_workers, o.cell_timeout, o.image_format, o.stall_timeout) == (
+        DEFAULTS.workers,
+        DEFAULTS.cell_timeout,
+        DEFAULTS.image_format,
+        DEFAULTS.stall_timeout,
+    )
+    assert o.output_root is None  # the build's default: <course root>/output
+
+
+def test_course_config_over_user_config_and_flags_over_both(make_course, monkeypatch) -> None:
+    c = plain_course(make_course)
+    _user_config(
+        c,
+        '[build]\nworkers = 3\ncell-timeout = 7\nimage-format = "svg"\n'
+        'output-dir = "user-out"\nstall-timeout = 9\n',
+    )
+    (c.root / "clx.toml").write_text('[build]\ncell-timeout = 5\noutput-dir = "/abs/out"\n')
+    o = _opts(c, monkeypatch=monkeypatch)
+    assert o.notebook_workers == 3 and o.image_format == "svg" and o.stall_timeout == 9
+    assert o.cell_timeout == 5 and o.output_root == Path("/abs/out")
+    o = _opts(
+        c,
+        "--workers",
+        "1",
+        "--cell-timeout",
+        "2",
+        "--image-format",
+        "png",
+        "--stall-timeout",
+        "4",
+        "--output-dir",
+        "flag-out",
+        monkeypatch=monkeypatch,
+    )
+    assert (o.notebook_workers, o.cell_timeout, o.image_format, o.stall_timeout) == (1, 2, "png", 4)
+    assert o.output_root == Path("flag-out")
+    (c.root / "clx.toml").unlink()
+    assert _opts(c, monkeypatch=monkeypatch).output_root == c.root.resolve() / "user-out"
+
+
+def test_load_config_reports_unknown_keys_and_rejects_bad_values(tmp_path: Path) -> None:
+    env = {"XDG_CONFIG_HOME": str(tmp_path / "none")}
+    (tmp_path / "clx.toml").write_text('[build]\ncell_timeout = 3\ncolour = "red"\n[watch]\n')
+    loaded = load_config(tmp_path, env)
+    assert loaded.defaults == DEFAULTS and loaded.files == [tmp_path / "clx.toml"]
+    assert loaded.warnings == [
+        f"{tmp_path / 'clx.toml'}: unknown setting 'watch' (known: [build])",
+        f"{tmp_path / 'clx.toml'}: unknown setting 'build.cell_timeout'; did you mean "
+        "'cell-timeout'?",
+        f"{tmp_path / 'clx.toml'}: unknown setting 'build.colour' (known: workers, "
+        "cell-timeout, image-format, stall-timeout, output-dir)",
+    ]
+    for bad, why in (
+        ("workers = 0", "at least 1"),
+        ("workers = 1.5", "whole number"),
+        ("cell-timeout = -1", "greater than 0"),
+        ('image-format = "gif"', "png"),
+        ("stall-timeout = true", "number"),
+        ('output-dir = ""', "non-empty"),
+    ):
+        (tmp_path / "clx.toml").write_text(f"[build]\n{bad}\n")
+        with pytest.raises(UsageError, match=why) as e:
+            load_config(tmp_path, env)
+        assert str(tmp_path / "clx.toml") in str(e.value)
+
+
+def test_cli_names_the_config_file(make_course) -> None:
+    c = plain_course(make_course)
+    user = _user_config(c, "[build]\nworkrs = 2\n")
+    r = c.clx("plan", str(c.spec))
+    assert r.returncode == 0
+    assert f"clx: warning: {user}: unknown setting 'build.workrs'; did you mean 'workers'?" in (
+        r.stderr
+    )
+    (c.root / "clx.toml").write_text("[build]\nworkers = 'many'\n")
+    r = c.clx("build", str(c.spec))
+    assert r.returncode == 2
+    assert f"clx: {c.root.resolve() / 'clx.toml'}: build.workers = 'many'" in r.stderr
+    (c.root / "clx.toml").write_text("[build\n")
+    r = c.clx("build", str(c.spec))
+    assert r.returncode == 2 and "cannot read the config file" in r.stderr
+    assert "line 1" in r.stderr and "Traceback" not in r.stderr
+    # the output root from the config file is where plan and build look
+    (c.root / "clx.toml").write_text('[build]\noutput-dir = "site"\n')
+    html = "public/De/Kurs/Folien/Html/Code-Along/Teil Eins/01 Erstens.html"
+    r = c.clx("cache", "explain", str(c.spec), str(c.root / "site" / html))
+    assert r.returncode == 0 and "not produced by a job" not in r.stdout, r.stdout
+    r = c.clx("cache", "explain", str(c.spec), str(c.root / "output" / html))
+    assert "not produced by a job" in r.stdout
