@@ -120,7 +120,10 @@ def build(opts: BuildOptions, runtime: BuildRuntime | None = None) -> BuildRepor
     report.errors.extend(copies.errors)
 
     layout = Layout(course.output_root, course.spec.name)
-    produced = {p for p in plan.all_paths() if p.exists()}
+    planned_paths = plan.all_paths()
+    if "svg" in formats:  # SVG renders sit next to their PNGs
+        planned_paths += [t.with_suffix(".svg") for d in plan.diagrams for t in d.targets]
+    produced = {p for p in planned_paths if p.exists()}
     report.outputs = len(produced)
     # A focused or interrupted build saw only part of the course: it must not sweep.
     _update_manifest(layout, produced, complete=not report.interrupted and focus.everything)
