@@ -151,7 +151,10 @@ def _restore(cache: BuildCache, p: PlannedJob, opts: BuildOptions) -> JobResult 
     for label, content in data.items():
         path = p.labels.get(label)
         if path is not None:
-            atomic_write(Path(path), content)
+            try:
+                atomic_write(Path(path), content)
+            except OSError:
+                return None  # run the job; a write failure there reaches the report
             written.add(path)
     cache.remember_paths(p.job.cache_key, p.labels)
     if not entry.failed:
@@ -346,7 +349,12 @@ def _place_diagram(p: PlannedJob, opts: BuildOptions, copies: CopyResult) -> Non
         place_render(data, targets, p.source_rel, copies)
         if opts.write_source_renders:
             dest = d.topic.base / d.render_target
-            atomic_write(dest if fmt == "png" else dest.with_suffix(f".{fmt}"), data)
+            dest = dest if fmt == "png" else dest.with_suffix(f".{fmt}")
+            try:
+                atomic_write(dest, data)
+            except OSError as e:
+                copies.errors.append(Problem(f"writing the render back failed: {e.strerror or e}",
+                                             file=p.source_rel, target=str(dest)))
 
 
 def _remove_stale(p: PlannedJob, written: set[str]) -> None:
