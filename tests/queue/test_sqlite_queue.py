@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-import clx.queue.sqlite
 from clx.dbconnect import current_version
 from clx.problems import Category
 from clx.queue import JobError, JobState, NewJob, SqliteQueue, connect
@@ -129,38 +128,48 @@ def test_clock_is_used_for_leases(tmp_path):
     assert c.lease_expires == clock.now.replace(second=2)
 
 
-@pytest.fixture
-def colliding(monkeypatch):
-    """Every job gets the same identity hash, as if all of them collided."""
-    monkeypatch.setattr(clx.queue.sqlite, "_identity", lambda *_: 42)
-
-
-def test_identity_collision_is_not_taken_for_a_duplicate(tmp_path, colliding):
-    q = SqliteQueue(tmp_path / "clx.db")
-    s = q.open_session()
-    a, b, a2, c, b2 = q.enqueue_many(s, [job("a"), job("b"), job("a"), job("c"), job("b")])
-    assert len({a, b, c}) == 3 and a2 == a and b2 == b
-    assert q.enqueue_many(s, [job("c"), job("b"), job("a")]) == [c, b, a]
-    assert q.enqueue(s, job("a", outputs=["/elsewhere"])) not in (a, b, c)
-    assert [j.cache_key for j in q.jobs(s)] == ["a", "b", "c", "a"]
-    assert q.get(b).outputs == ("/out/b.html",)
-
-
-def test_identity_collision_does_not_block_a_retry(tmp_path, colliding):
+def test_only_identical_work_blocks_a_retry(tmp_path):
+    """Pending jobs sharing the cache key but not the kind or outputs are other work."""
     q = SqliteQueue(tmp_path / "clx.db", backoff_base=0.0)
     s = q.open_session()
     q.enqueue(s, job("a"))
     (a,) = q.claim(s, ["noop"], "w")
-    b = q.enqueue(s, job("b"))  # takes the identity while a runs
-    # a's retry meets b in the dedupe index; b is different work, so a goes back anyway.
+    other_kind = q.enqueue(s, job("a", kind="other"))
+    other_outputs = q.enqueue(s, job("a", outputs=["/elsewhere"]))
     assert q.fail(a.id, a.token, JobError.of(Category.INFRASTRUCTURE, "died")) is True
-    assert {j.id: j.state for j in q.jobs(s)} == {a.id: JobState.PENDING, b: JobState.PENDING}
-    assert q.enqueue_many(s, [job("b"), job("a")]) == [b, a.id]
-    # Released the same way, and still no duplicate of either.
+    pending = {j.id for j in q.jobs(s, states=[JobState.PENDING])}
+    assert pending == {a.id, other_kind, other_outputs}
+    assert q.enqueue_many(s, [job("a", outputs=["/elsewhere"]), job("a")]) == [
+        other_outputs,
+        a.id,
+    ]
+    # Released the same way, and still no duplicate.
     (first,) = q.claim(s, ["noop"], "w")
     assert q.release([first.id], first.token) == 1
-    assert q.enqueue_many(s, [job("a"), job("b")]) == [a.id, b]
-    assert len(q.jobs(s)) == 2
+    assert q.enqueue(s, job("a")) == a.id
+    assert len(q.jobs(s)) == 3
+
+
+def test_a_version_1_database_is_migrated_with_its_jobs(tmp_path):
+    """Version 1 deduplicated through a hash column and a unique index; both go, the
+    jobs stay and keep deduplicating."""
+    from clx.dbconnect import connect as connect_with
+    from clx.queue.migrations import MIGRATIONS
+
+    path = tmp_path / "clx.db"
+    old = connect_with(path, MIGRATIONS[:1])
+    old.execute("INSERT INTO sessions (id, created_at) VALUES ('s', '2026-01-01T00:00:00Z')")
+    old.execute(
+        "INSERT INTO jobs (session_key, kind, payload, cache_key, outputs, identity, created_at) "
+        """VALUES (1, 'noop', '{}', 'a', '["/out/a.html"]', 7, '2026-01-01T00:00:00Z')"""
+    )
+    old.close()
+    q = SqliteQueue(path)
+    assert current_version(q._db()) == LATEST
+    columns = [r[1] for r in q._db().execute("PRAGMA table_info(jobs)")]
+    assert "identity" not in columns
+    assert q.enqueue_many("s", [job("a"), job("b")]) == [1, 2]
+    assert [c.id for c in q.claim("s", ["noop"], "w", limit=5)] == [1, 2]
 
 
 def test_bulk_enqueue_maps_every_position_to_its_job(tmp_path):
@@ -176,3 +185,7 @@ def test_bulk_enqueue_maps_every_position_to_its_job(tmp_path):
     assert [by_id[i] for i in again] == [j.cache_key for j in mixed]
     assert again[1::2] == [ids[i * 3] for i in range(1, 300, 2)]
     assert len(by_id) == 1001 + 150
+    # Duplicates within the first enqueue of a session, across statement boundaries.
+    fresh = q.open_session()
+    twice = q.enqueue_many(fresh, [job(k) for k in keys[:450] + keys[:450]])
+    assert twice[:450] == twice[450:] and len(set(twice)) == 450
