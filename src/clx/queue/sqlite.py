@@ -28,6 +28,7 @@ import orjson
 
 from clx.problems import Category
 from clx.queue.base import Queue, SessionRecord
+from clx.queue.checkpoint import BackgroundCheckpoint, commit_without_checkpoint
 from clx.queue.connection import BUSY_TIMEOUT_SECONDS, connect
 from clx.queue.model import (
     DEFAULT_LEASE_SECONDS,
@@ -60,6 +61,10 @@ def _encode(value: Any) -> str:
 
 
 _decode = orjson.loads
+
+# Enqueues of at least this many new jobs leave the WAL checkpoint to a background thread
+# (see clx.queue.checkpoint); smaller ones rarely fill the log and commit as usual.
+_BACKGROUND_CHECKPOINT_JOBS = 1_000
 
 # Keep IN lists well below SQLite's host-parameter limit.
 _CHUNK = 500
@@ -160,6 +165,29 @@ def _pending_twin(db: sqlite3.Connection, key: int, identity: _Identity) -> int 
     return None if row is None else row[0]
 
 
+def _distinct(
+    jobs: Sequence[NewJob], outputs: Sequence[str]
+) -> tuple[list[int] | None, Sequence[int]]:
+    """The jobs of one enqueue that are distinct work.
+
+    Returns, per job, its position among the distinct jobs (None when every job is
+    distinct) and the position of each distinct job in ``jobs``. Jobs that share no cache
+    key are distinct, which a set of the keys tells at C speed; only a batch with shared
+    keys compares kind and outputs too.
+    """
+    if len({j.cache_key for j in jobs}) == len(jobs):
+        return None, range(len(jobs))
+    first: dict[_Identity, int] = {}
+    slots: list[int] = []
+    firsts: list[int] = []
+    for i, (j, out) in enumerate(zip(jobs, outputs, strict=True)):
+        slot = first.setdefault((j.kind, j.cache_key, out), len(firsts))
+        if slot == len(firsts):
+            firsts.append(i)
+        slots.append(slot)
+    return slots, firsts
+
+
 def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
@@ -225,6 +253,9 @@ class SqliteQueue(Queue):
         self._busy_timeout = busy_timeout
         self._conn: sqlite3.Connection | None = None
         self._pid = 0
+        self._checkpoints = BackgroundCheckpoint(
+            lambda: connect(self.path, busy_timeout=self._busy_timeout)
+        )
         self._db()  # open and migrate now, so a bad path fails where it was given
 
     # --- plumbing ----------------------------------------------------------------------
@@ -236,7 +267,9 @@ class SqliteQueue(Queue):
         return self._conn
 
     @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
+    def _write(self, *, checkpoint: bool = True) -> Iterator[sqlite3.Connection]:
+        """A write transaction; ``checkpoint=False`` commits it without SQLite's automatic
+        checkpoint and runs that in the background instead."""
         db = self._db()
         db.execute("BEGIN IMMEDIATE")
         try:
@@ -244,7 +277,11 @@ class SqliteQueue(Queue):
         except BaseException:
             db.execute("ROLLBACK")
             raise
-        db.execute("COMMIT")
+        if checkpoint:
+            db.execute("COMMIT")
+        else:
+            commit_without_checkpoint(db)
+            self._checkpoints.start()
 
     @staticmethod
     def _key(db: sqlite3.Connection, session: str) -> int | None:
@@ -369,37 +406,25 @@ class SqliteQueue(Queue):
     def enqueue_many(self, session: str, jobs: Iterable[NewJob]) -> list[int]:
         # Identical jobs are told apart in Python, under the write lock, instead of by a
         # unique index: maintaining that index cost a bulk enqueue a third of its time.
+        jobs = list(jobs)
+        if not jobs:
+            return []
+        dumps = orjson.dumps  # _encode inlined: these loops are hot
+        outputs = [dumps(j.outputs, default=list).decode() for j in jobs]
+        slots, firsts = _distinct(jobs, outputs)
         flat: list[Any] = []
         add = flat.extend
-        distinct: dict[_Identity, int] = {}  # identity -> position among the distinct jobs
-        slots: list[int] = []  # per job given: its position among the distinct jobs
-        dumps = orjson.dumps  # _encode inlined: this loop is hot
-        for j in jobs:
-            outputs = dumps(j.outputs if isinstance(j.outputs, list | tuple) else list(j.outputs))
-            identity = (j.kind, j.cache_key, outputs.decode())
-            slot = distinct.get(identity)
-            if slot is None:
-                slot = distinct[identity] = len(distinct)
-                payload = j.payload if isinstance(j.payload, dict) else dict(j.payload)
-                add(
-                    (
-                        j.kind,
-                        j.priority,
-                        dumps(payload, option=_JSON_OPTIONS).decode(),
-                        j.cache_key,
-                        identity[2],
-                        j.max_attempts,
-                    )
-                )
-            slots.append(slot)
-        if not slots:
-            return []
+        for i in firsts:
+            j = jobs[i]
+            payload = dumps(j.payload, option=_JSON_OPTIONS, default=dict).decode()
+            add((j.kind, j.priority, payload, j.cache_key, outputs[i], j.max_attempts))
         now = format_time(self._now())
-        with self._write() as db:
+        with self._write(checkpoint=len(firsts) < _BACKGROUND_CHECKPOINT_JOBS) as db:
             key = self._key(db, session)
             if key is None:
                 raise KeyError(f"unknown queue session {session!r}")
-            ids = self._pending_ids(db, key, distinct)
+            identities = ((jobs[i].kind, jobs[i].cache_key, outputs[i]) for i in firsts)
+            ids = self._pending_ids(db, key, identities)
             if ids is None:  # nothing pending in the session: every distinct job is new
                 ids = self._insert(db, key, now, flat)
             else:
@@ -408,14 +433,16 @@ class SqliteQueue(Queue):
                 inserted = self._insert(db, key, now, list(chain.from_iterable(rows)))
                 for i, job_id in zip(new, inserted, strict=True):
                     ids[i] = job_id
+        if slots is None:
+            return ids  # type: ignore[return-value]
         return [ids[slot] for slot in slots]  # type: ignore[misc]
 
     @staticmethod
     def _pending_ids(
-        db: sqlite3.Connection, key: int, distinct: Mapping[_Identity, int]
+        db: sqlite3.Connection, key: int, identities: Iterable[_Identity]
     ) -> list[int | None] | None:
-        """Per distinct job (in order), the id of the identical job pending in session
-        ``key``, or None; None instead of the list when the session has no pending job."""
+        """Per identity, the id of the identical job pending in session ``key``, or None;
+        None instead of the list when the session has no pending job at all."""
         pending = {
             (kind, cache_key, outputs): job_id
             for job_id, kind, cache_key, outputs in db.execute(
@@ -426,7 +453,7 @@ class SqliteQueue(Queue):
         }
         if not pending:
             return None
-        return [pending.get(identity) for identity in distinct]
+        return [pending.get(identity) for identity in identities]
 
     @staticmethod
     def _insert(db: sqlite3.Connection, key: int, now: str, flat: list[Any]) -> list[int]:
@@ -833,6 +860,8 @@ class SqliteQueue(Queue):
     # --- lifetime ----------------------------------------------------------------------
 
     def close(self) -> None:
+        if self._pid == os.getpid():
+            self._checkpoints.wait()
         if self._conn is not None and self._pid == os.getpid():
             self._conn.close()
         self._conn = None
