@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from cli_course import plain_course
@@ -69,6 +70,28 @@ def test_course_config_over_user_config_and_flags_over_both(make_course, monkeyp
     assert _opts(c, monkeypatch=monkeypatch).output_root == c.root.resolve() / "user-out"
 
 
+def test_diagram_worker_counts_come_from_config_and_flags(make_course, monkeypatch) -> None:
+    from clx.build.run import _worker_counts
+
+    c = plain_course(make_course)
+    o = _opts(c, monkeypatch=monkeypatch)
+    assert (o.plantuml_workers, o.drawio_workers) == (1, 1)
+    (c.root / "clx.toml").write_text("[build]\nplantuml-workers = 3\ndrawio-workers = 2\n")
+    o = _opts(c, monkeypatch=monkeypatch)
+    assert (o.plantuml_workers, o.drawio_workers) == (3, 2)
+    o = _opts(c, "--plantuml-workers", "2", monkeypatch=monkeypatch)
+    assert (o.plantuml_workers, o.drawio_workers) == (2, 2)
+    # Never more workers of a kind than jobs of it, none for kinds without jobs.
+    planned = [SimpleNamespace(job=SimpleNamespace(kind=k)) for k in ["plantuml"] * 5 + ["drawio"]]
+    assert _worker_counts(planned, o) == {"plantuml": 2, "drawio": 1}
+    (c.root / "clx.toml").write_text("[build]\ndrawio-workers = 0\n")
+    with pytest.raises(UsageError, match="drawio-workers"):
+        _opts(c, monkeypatch=monkeypatch)
+    (c.root / "clx.toml").unlink()
+    with pytest.raises(UsageError, match="--plantuml-workers"):
+        _opts(c, "--plantuml-workers", "0", monkeypatch=monkeypatch)
+
+
 def test_load_config_reports_unknown_keys_and_rejects_bad_values(tmp_path: Path) -> None:
     env = {"XDG_CONFIG_HOME": str(tmp_path / "none")}
     (tmp_path / "clx.toml").write_text('[build]\ncell_timeout = 3\ncolour = "red"\n[watch]\n')
@@ -79,7 +102,8 @@ def test_load_config_reports_unknown_keys_and_rejects_bad_values(tmp_path: Path)
         f"{tmp_path / 'clx.toml'}: unknown setting 'build.cell_timeout'; did you mean "
         "'cell-timeout'?",
         f"{tmp_path / 'clx.toml'}: unknown setting 'build.colour' (known: workers, "
-        "cell-timeout, image-format, stall-timeout, output-dir)",
+        "plantuml-workers, drawio-workers, cell-timeout, image-format, stall-timeout, "
+        "output-dir)",
     ]
     for bad, why in (
         ("workers = 0", "at least 1"),

@@ -39,7 +39,9 @@ class BuildOptions:
     spec: Path
     course_root: Path | None = None
     output_root: Path | None = None
-    notebook_workers: int | None = None
+    notebook_workers: int | None = None  # None: one per CPU
+    plantuml_workers: int = 1
+    drawio_workers: int = 1
     cell_timeout: float = 120.0
     image_format: str = "png"
     write_source_renders: bool = False
@@ -196,15 +198,13 @@ def _remember(cache: BuildCache, p: PlannedJob, r: JobResult) -> None:
 # --- running jobs -----------------------------------------------------------------------
 
 def _worker_counts(planned: list[PlannedJob], opts: BuildOptions) -> dict[str, int]:
-    kinds = _by_kind(planned)
-    counts = {}
-    if "notebook" in kinds:
-        counts["notebook"] = min(kinds["notebook"],
-                                 opts.notebook_workers or default_notebook_workers())
-    for k in ("plantuml", "drawio"):
-        if k in kinds:
-            counts[k] = 1
-    return counts
+    """Workers per kind: as configured, but never more than there are jobs of the kind."""
+    wanted = {
+        "notebook": opts.notebook_workers or default_notebook_workers(),
+        "plantuml": opts.plantuml_workers,
+        "drawio": opts.drawio_workers,
+    }
+    return {kind: min(n, wanted[kind]) for kind, n in _by_kind(planned).items() if kind in wanted}
 
 
 class Superseded(Exception):

@@ -50,6 +50,8 @@ def settings(args: argparse.Namespace, spec: Path) -> tuple[Path, BuildDefaults]
         warn(w)
     flags = {
         "workers": getattr(args, "workers", None),
+        "plantuml_workers": getattr(args, "plantuml_workers", None),
+        "drawio_workers": getattr(args, "drawio_workers", None),
         "cell_timeout": getattr(args, "cell_timeout", None),
         "image_format": getattr(args, "image_format", None),
         "stall_timeout": getattr(args, "stall_timeout", None),
@@ -60,8 +62,13 @@ def settings(args: argparse.Namespace, spec: Path) -> tuple[Path, BuildDefaults]
 
 def _options(args: argparse.Namespace, spec: Path) -> BuildOptions:
     root, d = settings(args, spec)
-    if args.workers is not None and args.workers < 1:
-        raise UsageError("--workers: must be at least 1")
+    for flag, count in (
+        ("--workers", args.workers),
+        ("--plantuml-workers", args.plantuml_workers),
+        ("--drawio-workers", args.drawio_workers),
+    ):
+        if count is not None and count < 1:
+            raise UsageError(f"{flag}: must be at least 1")
     for flag, value in (
         ("--cell-timeout", args.cell_timeout),
         ("--stall-timeout", args.stall_timeout),
@@ -83,6 +90,8 @@ def _options(args: argparse.Namespace, spec: Path) -> BuildOptions:
         course_root=root,
         output_root=d.output_dir,
         notebook_workers=d.workers,
+        plantuml_workers=d.plantuml_workers,
+        drawio_workers=d.drawio_workers,
         cell_timeout=d.cell_timeout,
         image_format=d.image_format,
         write_source_renders=args.write_source_renders,

@@ -9,6 +9,8 @@ A config file holds one table::
 
     [build]
     workers = 4            # notebook workers (default: CPU count)
+    plantuml-workers = 1   # PlantUML workers, each with its own JVM (default 1)
+    drawio-workers = 1     # draw.io workers, each with its own Chromium (default 1)
     cell-timeout = 120     # seconds per notebook cell
     image-format = "png"   # png or svg
     stall-timeout = 300    # stop when no job finishes for this many seconds
@@ -38,6 +40,8 @@ class BuildDefaults:
     """The values a build uses when neither a flag nor a config file says otherwise."""
 
     workers: int | None = None  # None: one notebook worker per CPU
+    plantuml_workers: int = 1
+    drawio_workers: int = 1
     cell_timeout: float = 120.0
     image_format: str = "png"
     stall_timeout: float = 300.0
@@ -74,6 +78,8 @@ def _text(v: Any) -> str:
 # TOML key -> (BuildDefaults field, validator). Keys are spelled like the flags.
 _KEYS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "workers": ("workers", _positive_int),
+    "plantuml-workers": ("plantuml_workers", _positive_int),
+    "drawio-workers": ("drawio_workers", _positive_int),
     "cell-timeout": ("cell_timeout", _positive_number),
     "image-format": ("image_format", _image_format),
     "stall-timeout": ("stall_timeout", _positive_number),

@@ -39,6 +39,12 @@ def _add_build_parser(sub: argparse._SubParsersAction) -> None:
     # Defaults are None here: config files fill in what no flag gives (clx.cli.config).
     p.add_argument("--workers", type=int, help="notebook workers (default: CPU count)")
     p.add_argument(
+        "--plantuml-workers", type=int, help=f"PlantUML workers (default {d.plantuml_workers})"
+    )
+    p.add_argument(
+        "--drawio-workers", type=int, help=f"draw.io workers (default {d.drawio_workers})"
+    )
+    p.add_argument(
         "--cell-timeout", type=float, help=f"seconds per notebook cell (default {d.cell_timeout:g})"
     )
     p.add_argument(
