@@ -81,3 +81,31 @@ def test_watch_follows_edits_deletions_and_renames(tmp_path: Path) -> None:
     time.sleep(0.5)
     alive = [p for p in procs if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
     assert not alive, [p.pid for p in alive]
+
+
+def test_workers_stop_ends_the_watch(tmp_path: Path) -> None:
+    """Stopped from another terminal, the watch ends instead of queueing rebuilds for
+    workers that are gone, and leaves no process behind."""
+    root = write_tree(tmp_path / "course", {
+        "course-specs/c.xml": SPEC,
+        "slides/m_1/topic_100_alpha/slides_alpha.py": nb("Alpha", "Alpha", "print('a')"),
+        "slides/m_1/topic_200_beta/slides_beta.py": nb("Beta", "Beta", "print('b')"),
+    })
+    spec = root / "course-specs/c.xml"
+    w = Watcher(spec)
+    try:
+        w.wait_for(lambda: w.rebuilds() >= 1)
+        procs = psutil.Process(w.proc.pid).children(recursive=True)
+        assert procs
+        stop = subprocess.run([sys.executable, "-m", "clx.cli.main", "workers", "stop", str(spec)],
+                              capture_output=True, text=True, timeout=60)
+        assert stop.returncode == 0, stop.stdout + stop.stderr
+        assert w.proc.wait(timeout=30) == 1
+        w._reader.join(timeout=5)
+        assert any("watch ended: its workers were stopped" in line for line in w.lines), w.lines
+        gone, alive = psutil.wait_procs(procs, timeout=10)
+        assert not alive, alive
+    finally:
+        if w.proc.poll() is None:
+            os.kill(w.proc.pid, signal.SIGINT)
+            w.proc.wait(timeout=60)

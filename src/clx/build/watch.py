@@ -5,6 +5,10 @@ computed again (so new, renamed and deleted files and changed titles are picked 
 unchanged jobs come from the cache, and only the saved notebook's jobs run. A save
 during a rebuild cancels the jobs it invalidates and starts the next rebuild at once;
 jobs still valid keep running and are adopted by the next rebuild.
+
+`clx workers stop` closes the watch's queue session from another process: the running
+rebuild ends with its jobs cancelled, and the watch ends with it (exit status 1) instead
+of queueing the next rebuild for workers that are gone.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from clx.build.runtime import BuildRuntime
 from clx.course.course import default_course_root
 from clx.course.ignore import ignored_dir, ignored_file
 from clx.course.spec import SpecError
+from clx.queue.model import SessionState
 
 log = logging.getLogger(__name__)
 
@@ -117,8 +122,17 @@ def watch_build(opts: BuildOptions, echo: Callable[[str], None],
     try:
         with BuildRuntime(root / ".clx" / "clx.db", info={"spec": str(opts.spec),
                                                           "mode": "watch"}) as runtime:
+
+            def stopped_elsewhere() -> bool:
+                closed = runtime.queue.session_state(runtime.session) is SessionState.CLOSED
+                if closed:
+                    echo("watch ended: its workers were stopped (clx workers stop)")
+                return closed
+
             changed: set[str] = set()
             while not stop.is_set():
+                if stopped_elsewhere():
+                    return 1
                 pending.clear()
                 try:
                     report = build(o, runtime)
@@ -136,6 +150,8 @@ def watch_build(opts: BuildOptions, echo: Callable[[str], None],
                 changed = set(pending)
                 while not changed and not stop.is_set():
                     changed = feed.take(timeout=0.5)
+                    if stopped_elsewhere():
+                        return 1
     except KeyboardInterrupt:
         echo("watch stopped")
     finally:
