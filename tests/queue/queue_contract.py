@@ -396,6 +396,25 @@ class QueueContract:
         assert queue.session_state(generated) is None
         assert queue.jobs(generated) == [] and queue.workers(generated) == []
 
+    def test_prune_sessions_keeps_the_newest_closed_and_every_open_one(self, queue, session):
+        closed = []
+        for i in range(5):
+            s = queue.open_session(f"old-{i}")
+            queue.enqueue_many(s, [job("a"), job(f"b{i}")])
+            queue.register_worker(f"w{i}", s, ["noop"])
+            queue.close_session(s)
+            closed.append(s)
+        queue.enqueue_many(session, [job("a")])  # open: never pruned
+        assert queue.prune_sessions(keep=2) == ["old-2", "old-1", "old-0"]
+        assert [queue.session_state(s) for s in closed] == [None] * 3 + [SessionState.CLOSED] * 2
+        assert queue.jobs("old-0") == [] and queue.workers("old-0") == []
+        assert [j.cache_key for j in queue.jobs("old-4")] == ["a", "b4"]
+        assert [w.id for w in queue.workers("old-3")] == ["w3"]
+        assert len(queue.jobs(session)) == 1
+        assert queue.prune_sessions(keep=2) == []
+        assert queue.prune_sessions(keep=0) == ["old-4", "old-3"]
+        assert queue.session_state(session) is SessionState.OPEN
+
     def test_workers_table(self, queue, session, clock):
         queue.register_worker("w1", session, ["notebook", "plantuml"])
         queue.register_worker("w2", session, ["drawio"], pid=123, host="h")

@@ -2,6 +2,11 @@
 
 A one-shot build owns one for its lifetime; watch mode keeps one across rebuilds, so
 kernels, the PlantUML JVM and the Chromium page stay warm between saves.
+
+Opening one also tidies the database: sessions left open by build processes that no
+longer exist are closed (their unfinished jobs cancelled), and only the newest
+``KEEP_FINISHED_BUILDS`` finished builds keep their job records, so ``clx.db`` does not
+grow with every build.
 """
 
 from __future__ import annotations
@@ -11,16 +16,44 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
+import psutil
+
+from clx.queue.base import SessionRecord
+from clx.queue.model import SessionState
 from clx.queue.sqlite import SqliteQueue
 from clx.workers.pool import WorkerPool
 
 log = logging.getLogger(__name__)
+
+# Finished builds whose jobs stay inspectable (clx status / jobs list --session).
+KEEP_FINISHED_BUILDS = 20
+
+
+def build_is_running(s: SessionRecord) -> bool:
+    """Open, and its build process (if it recorded one) still exists."""
+    if s.state is not SessionState.OPEN:
+        return False
+    pid = s.info.get("pid")
+    return not isinstance(pid, int) or psutil.pid_exists(pid)
+
+
+def tidy(queue: SqliteQueue, keep: int = KEEP_FINISHED_BUILDS) -> None:
+    """Close the sessions of builds that died without closing them, then prune."""
+    for s in queue.sessions():
+        if s.state is SessionState.OPEN and not build_is_running(s):
+            log.info("closing build %s: its process %s is gone", s.id[:8], s.info.get("pid"))
+            queue.close_session(s.id)
+            queue.cancel(s.id)
+    pruned = queue.prune_sessions(keep)
+    if pruned:
+        log.info("forgot %d finished build(s)", len(pruned))
 
 
 class BuildRuntime:
     def __init__(self, db: Path, *, info: Mapping[str, object] | None = None) -> None:
         self.db = db
         self.queue = SqliteQueue(db)
+        tidy(self.queue)
         self.session = self.queue.open_session(info=dict(info or {}, pid=os.getpid()))
         self.pool: WorkerPool | None = None
         self.counts: dict[str, int] = {}

@@ -14,8 +14,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-import psutil
-
+from clx.build.runtime import build_is_running as running_build
 from clx.cli.course_paths import course_root, spec_path
 from clx.cli.errors import EXIT_OK, UsageError
 from clx.queue.base import SessionRecord
@@ -38,14 +37,6 @@ def open_queue(args: argparse.Namespace) -> SqliteQueue:
         return SqliteQueue(db)
     except Exception as e:  # a newer schema, a damaged file: say which file
         raise UsageError(f"cannot open {db}: {e}") from e
-
-
-def running_build(s: SessionRecord) -> bool:
-    """Open, and its build process (if it recorded one) still exists."""
-    if s.state is not SessionState.OPEN:
-        return False
-    pid = s.info.get("pid")
-    return not isinstance(pid, int) or psutil.pid_exists(pid)
 
 
 def select_sessions(

@@ -75,6 +75,12 @@ class Queue(ABC):
     def delete_session(self, session: str) -> None:
         """Remove the session with all its jobs and worker records."""
 
+    @abstractmethod
+    def prune_sessions(self, keep: int) -> list[str]:
+        """Delete closed sessions (with their jobs and worker records) except the ``keep``
+        newest closed ones, so the database does not grow with every build. Open sessions
+        are never touched. Returns the ids deleted."""
+
     # --- producer ----------------------------------------------------------------------
 
     @abstractmethod

@@ -401,6 +401,24 @@ class SqliteQueue(Queue):
         with self._write() as db:
             db.execute("DELETE FROM sessions WHERE id = ?", (session,))
 
+    def prune_sessions(self, keep: int) -> list[str]:
+        if keep < 0:
+            raise ValueError("keep must not be negative")
+        with self._write() as db:
+            doomed = db.execute(
+                "SELECT key, id FROM sessions WHERE state = 'closed' ORDER BY key DESC "
+                "LIMIT -1 OFFSET ?",
+                (keep,),
+            ).fetchall()
+            for chunk in _chunks([key for key, _ in doomed]):
+                # The jobs go first, in one pass over the table: there is no index on
+                # session_key alone, so the cascade from each deleted session scans the
+                # jobs table, which is cheap only once the old jobs are gone.
+                marks = _marks(len(chunk))
+                db.execute(f"DELETE FROM jobs WHERE session_key IN ({marks})", chunk)
+                db.execute(f"DELETE FROM sessions WHERE key IN ({marks})", chunk)
+        return [session for _, session in doomed]
+
     # --- producer ----------------------------------------------------------------------
 
     def enqueue_many(self, session: str, jobs: Iterable[NewJob]) -> list[int]:
