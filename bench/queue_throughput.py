@@ -8,22 +8,16 @@ is printed too.
 
 from __future__ import annotations
 
+import argparse
+import hashlib
+import subprocess
 import sys
+import tempfile
+import time
 from pathlib import Path
 
-# Run as `python bench/queue.py`, this folder is first on sys.path, and this file would
-# stand in for the standard library's `queue` in every later import (logging, concurrent
-# and multiprocessing use it). Drop the folder before importing anything else.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
-
-import argparse  # noqa: E402
-import hashlib  # noqa: E402
-import subprocess  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-
-from clx.processes import kill_tree, popen  # noqa: E402
-from clx.queue import JobState, NewJob, SqliteQueue  # noqa: E402
+from clx.processes import kill_tree, popen
+from clx.queue import JobState, NewJob, SqliteQueue
 
 
 def jobs(n: int, kind: str = "noop") -> list[NewJob]:
