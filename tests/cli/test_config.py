@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import pytest
 from cli_course import plain_course
 
-from clx.cli.buildcmd import _options
+from clx.cli.buildcmd import build_options
 from clx.cli.config import DEFAULTS, load_config, user_config_path
 from clx.cli.errors import UsageError
 from clx.cli.main import build_parser
@@ -17,7 +17,7 @@ from clx.cli.main import build_parser
 def _opts(course, *flags: str, monkeypatch):
     monkeypatch.setenv("XDG_CONFIG_HOME", course.env["XDG_CONFIG_HOME"])
     args = build_parser().parse_args(["build", str(course.spec), "--quiet", *flags])
-    return _options(args, course.spec)
+    return build_options(args, course.spec)
 
 
 def _user_config(course, text: str) -> Path:
@@ -103,7 +103,7 @@ def test_load_config_reports_unknown_keys_and_rejects_bad_values(tmp_path: Path)
         "'cell-timeout'?",
         f"{tmp_path / 'clx.toml'}: unknown setting 'build.colour' (known: workers, "
         "plantuml-workers, drawio-workers, cell-timeout, image-format, stall-timeout, "
-        "output-dir)",
+        "output-dir, cache-keep-days)",
     ]
     for bad, why in (
         ("workers = 0", "at least 1"),

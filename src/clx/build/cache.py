@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
+import time
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -38,7 +39,15 @@ _SCHEMA = [
             cache_key TEXT NOT NULL,
             label TEXT NOT NULL
         )""",
-    ]
+    ],
+    [
+        # When a build last used an entry (a hit or a recording), in Unix seconds: the
+        # garbage collector (clx.build.cache_gc) drops entries unused for long.
+        "ALTER TABLE entries ADD COLUMN used_at REAL NOT NULL DEFAULT 0",
+        "UPDATE entries SET used_at = CAST(strftime('%s', created_at) AS REAL)",
+        "CREATE INDEX entries_used_at ON entries (used_at)",
+        "CREATE INDEX output_keys_cache_key ON output_keys (cache_key)",
+    ],
 ]
 
 
@@ -85,12 +94,20 @@ class BuildCache:
     def get(self, cache_key: str) -> CacheEntry | None:
         row = self._conn.execute(
             "SELECT cache_key, kind, state, outputs, problems, ingredients, source "
-            "FROM entries WHERE cache_key = ?", (cache_key,)).fetchone()
+            "FROM entries WHERE cache_key = ?",
+            (cache_key,),
+        ).fetchone()
         if row is None:
             return None
-        return CacheEntry(row[0], row[1], row[2], json.loads(row[3]),
-                          [Problem.from_dict(p) for p in json.loads(row[4])],
-                          json.loads(row[5]), row[6])
+        return CacheEntry(
+            row[0],
+            row[1],
+            row[2],
+            json.loads(row[3]),
+            [Problem.from_dict(p) for p in json.loads(row[4])],
+            json.loads(row[5]),
+            row[6],
+        )
 
     def load_verified(self, entry: CacheEntry) -> dict[str, bytes] | None:
         """The entry's outputs by label, each checked against its hash; None if any is bad."""
@@ -112,24 +129,46 @@ class BuildCache:
         ingredients: dict[str, Any],
         source: str,
         paths: dict[str, str],
+        *,
+        now: float | None = None,
     ) -> None:
-        """Store a job's result; ``paths`` maps labels to the output paths of this build."""
+        """Store a job's result; ``paths`` maps labels to the output paths of this build.
+
+        ``now`` (Unix seconds, default the clock) stamps the entry as used.
+        """
         digests = {label: self.blobs.put(data) for label, data in sorted(outputs.items())}
-        now = datetime.now(UTC).isoformat(timespec="seconds")
+        used = time.time() if now is None else now
+        created = datetime.fromtimestamp(used, UTC).isoformat(timespec="seconds")
         with self._tx() as db:
             db.execute(
-                "INSERT OR REPLACE INTO entries VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (cache_key, kind, state, json.dumps(digests, sort_keys=True),
-                 json.dumps([p.to_dict() for p in problems]),
-                 json.dumps(ingredients, sort_keys=True), source, now),
+                "INSERT OR REPLACE INTO entries (cache_key, kind, state, outputs, problems, "
+                "ingredients, source, created_at, used_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    cache_key,
+                    kind,
+                    state,
+                    json.dumps(digests, sort_keys=True),
+                    json.dumps([p.to_dict() for p in problems]),
+                    json.dumps(ingredients, sort_keys=True),
+                    source,
+                    created,
+                    used,
+                ),
             )
             db.executemany(
                 "INSERT OR REPLACE INTO output_keys VALUES (?, ?, ?)",
                 [(path, cache_key, label) for label, path in paths.items()],
             )
 
-    def remember_paths(self, cache_key: str, paths: dict[str, str]) -> None:
+    def remember_paths(
+        self, cache_key: str, paths: dict[str, str], *, now: float | None = None
+    ) -> None:
+        """A hit: the entry produced ``paths`` in this build, so it counts as used now."""
         with self._tx() as db:
+            db.execute(
+                "UPDATE entries SET used_at = ? WHERE cache_key = ?",
+                (time.time() if now is None else now, cache_key),
+            )
             db.executemany(
                 "INSERT OR REPLACE INTO output_keys VALUES (?, ?, ?)",
                 [(path, cache_key, label) for label, path in paths.items()],
@@ -137,11 +176,46 @@ class BuildCache:
 
     def key_for_path(self, path: str) -> tuple[str, str] | None:
         row = self._conn.execute(
-            "SELECT cache_key, label FROM output_keys WHERE path = ?", (path,)).fetchone()
+            "SELECT cache_key, label FROM output_keys WHERE path = ?", (path,)
+        ).fetchone()
         return (row[0], row[1]) if row else None
 
     def clear(self) -> int:
+        """Forget every entry; the blobs stay (clx.build.cache_gc removes them)."""
         with self._tx() as db:
             n = db.execute("DELETE FROM entries").rowcount
             db.execute("DELETE FROM output_keys")
         return n
+
+    # --- for the garbage collector (clx.build.cache_gc) --------------------------------
+
+    def count(self) -> int:
+        return self._conn.execute("SELECT count(*) FROM entries").fetchone()[0]
+
+    def delete_unused(self, used_before: float, keep: Collection[str] = ()) -> int:
+        """Delete entries last used before ``used_before`` (Unix seconds) that are not in
+        ``keep``, with the remembered output paths that pointed at them; returns how many.
+
+        One write transaction, so a concurrent hit either lands before (and then its entry
+        is gone and the job runs again) or after (and then it finds no entry): never a
+        half-deleted entry.
+        """
+        keep = set(keep)
+        with self._tx() as db:
+            old = [
+                k
+                for (k,) in db.execute(
+                    "SELECT cache_key FROM entries WHERE used_at < ?", (used_before,)
+                )
+                if k not in keep
+            ]
+            db.executemany("DELETE FROM entries WHERE cache_key = ?", [(k,) for k in old])
+            db.executemany("DELETE FROM output_keys WHERE cache_key = ?", [(k,) for k in old])
+        return len(old)
+
+    def referenced_blobs(self) -> set[str]:
+        """Every blob digest some entry's outputs name."""
+        out: set[str] = set()
+        for (outputs,) in self._conn.execute("SELECT outputs FROM entries"):
+            out.update(json.loads(outputs).values())
+        return out

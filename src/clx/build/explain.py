@@ -1,4 +1,8 @@
-"""`clx cache explain`: why an output would or would not be rebuilt."""
+"""`clx cache explain`: why an output would or would not be rebuilt.
+
+It plans with the same options as `clx build` (clx.toml and the key flags, through
+``clx.build.run.plan_jobs``), so it asks the cache for the keys the build would use.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from clx.build.cache import BuildCache
-from clx.build.jobs import BuildSettings, JobPlanner, PlannedJob
-from clx.build.versions import tool_versions
+from clx.build.jobs import PlannedJob
+from clx.build.run import BuildOptions, plan_jobs
 from clx.course.course import load_course
-from clx.course.outputs import plan_outputs
 
 
 def _find(planned: list[PlannedJob], target: Path) -> PlannedJob | None:
@@ -44,14 +47,12 @@ def diff_ingredients(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     return changes
 
 
-def explain(spec: Path, output: Path, course_root: Path | None = None,
-            output_root: Path | None = None) -> tuple[bool, list[str]]:
-    """Returns (would_rebuild, explanation lines)."""
-    course = load_course(spec, course_root, output_root)
-    plan = plan_outputs(course)
+def explain(opts: BuildOptions, output: Path) -> tuple[bool, list[str]]:
+    """Would a build with ``opts`` rebuild ``output``? Returns (would_rebuild, lines)."""
+    course = load_course(opts.spec, opts.course_root, opts.output_root)
+    _plan, planned = plan_jobs(course, opts)
     target = output if output.is_absolute() else (course.output_root / output)
     target = target.resolve()
-    planned = JobPlanner(course, plan, BuildSettings(), tool_versions()).jobs()
     p = _find(planned, target)
     if p is None:
         return False, [f"{output}: not produced by a job (a copied file, or not in the plan)"]

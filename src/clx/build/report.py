@@ -10,6 +10,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from clx.build.cache_gc import GcResult
 from clx.problems import Problem
 
 
@@ -24,6 +25,7 @@ class BuildReport:
     warnings: list[Problem] = field(default_factory=list)
     interrupted: bool = False
     finished: dict[int, Any] = field(default_factory=dict)  # job id -> JobRecord (this build)
+    cache_gc: GcResult | None = None  # what the clean-up after the build freed, if anything
 
     @property
     def ok(self) -> bool:
@@ -42,6 +44,7 @@ class BuildReport:
             "errors": [p.to_dict() for p in self.errors],
             "warnings": [p.to_dict() for p in self.warnings],
             "interrupted": self.interrupted,
+            **({"cache_gc": self.cache_gc.to_dict()} if self.cache_gc else {}),
         }
 
     def render_text(self) -> str:
@@ -57,6 +60,8 @@ class BuildReport:
             parts = ", ".join(f"{n} {s}" for s, n in sorted(states.items()))
             lines.append(f"{kind}: {parts}")
         lines.append(f"copies: {self.copies_written} written, {self.copies_unchanged} unchanged")
+        if self.cache_gc is not None and self.cache_gc.freed:
+            lines.append(f"cache: pruned {self.cache_gc.summary()}")
         status = "interrupted" if self.interrupted else (
             "ok" if self.ok else f"{len(dedupe(self.errors))} error(s)")
         lines.append(

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from clx.build.backend import SqliteBackend, StallError
 from clx.build.cache import BuildCache, CacheEntry
+from clx.build.cache_gc import DEFAULT_KEEP_DAYS, prune, running_builds, sweep_files
 from clx.build.copy import CopyResult, copy_files, place_render
 from clx.build.jobs import BuildSettings, JobPlanner, PlannedJob
 from clx.build.manifest import read_manifest, sweep, write_manifest
@@ -24,10 +25,10 @@ from clx.build.progress import PlainProgress, Progress
 from clx.build.report import BuildReport
 from clx.build.runtime import BuildRuntime
 from clx.build.versions import tool_versions
-from clx.course.course import load_course
+from clx.course.course import Course, load_course
 from clx.course.layout import Layout
-from clx.course.outputs import Focus, plan_outputs
-from clx.problems import Category, Problem
+from clx.course.outputs import Focus, OutputPlan, plan_outputs
+from clx.problems import Category, Problem, Severity
 from clx.queue.model import JobRecord, JobState
 from clx.store import atomic_write
 
@@ -48,6 +49,10 @@ class BuildOptions:
     stall_timeout: float = 300.0
     ignore_cache: bool = False
     retry_failed: bool = False
+    # A build that planned the whole course prunes cache entries unused for this long.
+    cache_keep_days: float = DEFAULT_KEEP_DAYS
+    # Wall clock (Unix seconds) for "last used" stamps and the clean-up; tests pass their own.
+    clock: Callable[[], float] = time.time
     progress: Progress = field(default_factory=PlainProgress)
     # Watch mode: returns the changed source paths since the build started (or nothing);
     # a non-empty answer cancels the affected jobs and ends the build early.
@@ -80,6 +85,23 @@ def default_notebook_workers() -> int:
     return max(1, os.cpu_count() or 1)
 
 
+def build_settings(opts: BuildOptions) -> BuildSettings:
+    """The options that enter cache keys, as the planner takes them."""
+    formats = ("png", "svg") if opts.image_format == "svg" else ("png",)
+    return BuildSettings(cell_timeout=opts.cell_timeout, image_formats=formats)
+
+
+def plan_jobs(course: Course, opts: BuildOptions) -> tuple[OutputPlan, list[PlannedJob]]:
+    """The output plan and the jobs (with their cache keys) a build with ``opts`` runs.
+
+    `clx build` and `clx cache explain` both plan through here, so explain answers with
+    exactly the keys the build uses: the settings above, and the focus, which decides
+    which variants a job produces (``--kind``, ``--format`` and ``--target`` change them).
+    """
+    plan = plan_outputs(course, opts.focus())
+    return plan, JobPlanner(course, plan, build_settings(opts), tool_versions()).jobs()
+
+
 def build(opts: BuildOptions, runtime: BuildRuntime | None = None) -> BuildReport:
     """Run one build. Spec errors raise SpecError before any work starts.
 
@@ -87,14 +109,13 @@ def build(opts: BuildOptions, runtime: BuildRuntime | None = None) -> BuildRepor
     otherwise it starts its own and stops them at the end.
     """
     t0 = time.monotonic()
+    started = opts.clock()
     course = load_course(opts.spec, opts.course_root, opts.output_root)
     focus = opts.focus()
-    plan = plan_outputs(course, focus)
-    report = BuildReport(warnings=course.warnings + plan.warnings, errors=list(plan.errors))
     course.state_dir.mkdir(parents=True, exist_ok=True)
-    formats = ("png", "svg") if opts.image_format == "svg" else ("png",)
-    settings = BuildSettings(cell_timeout=opts.cell_timeout, image_formats=formats)
-    planned = JobPlanner(course, plan, settings, tool_versions()).jobs()
+    plan, planned = plan_jobs(course, opts)
+    report = BuildReport(warnings=course.warnings + plan.warnings, errors=list(plan.errors))
+    formats = build_settings(opts).image_formats
     copies = CopyResult()
     results: dict[int, JobResult] = {}
 
@@ -116,7 +137,7 @@ def build(opts: BuildOptions, runtime: BuildRuntime | None = None) -> BuildRepor
             for i, p in enumerate(planned):
                 if i not in results:
                     results[i] = _result_of(p, report)
-                    _remember(cache, p, results[i])
+                    _remember(cache, p, results[i], opts.clock())
     _place_and_report(planned, results, opts, report, copies)
     report.copies_written, report.copies_unchanged = copies.written, copies.unchanged
     report.errors.extend(copies.errors)
@@ -128,7 +149,10 @@ def build(opts: BuildOptions, runtime: BuildRuntime | None = None) -> BuildRepor
     produced = {p for p in planned_paths if p.exists()}
     report.outputs = len(produced)
     # A focused or interrupted build saw only part of the course: it must not sweep.
-    _update_manifest(layout, produced, complete=not report.interrupted and focus.everything)
+    complete = not report.interrupted and focus.everything
+    _update_manifest(layout, produced, complete=complete)
+    if complete:  # and for the same reason must not prune the cache
+        _prune_cache(course, planned, opts, report, started)
     report.wall_seconds = time.monotonic() - t0
     return report
 
@@ -158,7 +182,7 @@ def _restore(cache: BuildCache, p: PlannedJob, opts: BuildOptions) -> JobResult 
             except OSError:
                 return None  # run the job; a write failure there reaches the report
             written.add(path)
-    cache.remember_paths(p.job.cache_key, p.labels)
+    cache.remember_paths(p.job.cache_key, p.labels, now=opts.clock())
     if not entry.failed:
         return JobResult("cached", [w for w in entry.problems if not w.is_error], written)
     return JobResult("cached-failed", _cached_problems(entry, p), written)
@@ -174,7 +198,7 @@ def _cached_problems(entry: CacheEntry, p: PlannedJob) -> list[Problem]:
     return out
 
 
-def _remember(cache: BuildCache, p: PlannedJob, r: JobResult) -> None:
+def _remember(cache: BuildCache, p: PlannedJob, r: JobResult, now: float) -> None:
     """Store successes and content failures; infrastructure trouble is never cached."""
     if r.state == "succeeded":
         state = "succeeded"
@@ -192,7 +216,46 @@ def _remember(cache: BuildCache, p: PlannedJob, r: JobResult) -> None:
             except OSError:
                 return
     cache.record(p.job.cache_key, p.job.kind, state, outputs, r.problems, p.ingredients,
-                 p.source_rel, p.labels)
+                 p.source_rel, p.labels, now=now)
+
+
+def _prune_cache(course: Course, planned: list[PlannedJob], opts: BuildOptions,
+                 report: BuildReport, started: float) -> None:
+    """After a build that planned the whole course: drop what no build has needed for a
+    while (clx.build.cache_gc). Skipped while another build of the course runs, since
+    its plan may need inputs this one does not; a failure here is a warning, never a
+    failed build."""
+    try:
+        others = running_builds(course.state_dir, exclude_pid=os.getpid())
+        if others:
+            log.info("another build of this course is running: the cache is not pruned")
+            return
+        with BuildCache(course.state_dir) as cache:
+            result = prune(cache, now=opts.clock(), keep_days=opts.cache_keep_days,
+                           blob_cutoff=started,
+                           plan_keys={p.job.cache_key for p in planned},
+                           plan_inputs=_input_digests(planned))
+        renders = {path for p in planned if p.diagram is not None for path in p.labels.values()}
+        result.add(sweep_files(course.state_dir / "renders", renders, cutoff=started))
+    except Exception as e:  # a clean-up must not turn a good build into a failed one
+        report.warnings.append(Problem(f"cleaning up the build cache failed: {e}",
+                                       severity=Severity.WARNING,
+                                       category=Category.INFRASTRUCTURE))
+        return
+    if result.freed:
+        report.cache_gc = result
+
+
+def _input_digests(planned: list[PlannedJob]) -> set[str]:
+    """The blobs the planned jobs read: topic files and templates, diagram sources."""
+    out: set[str] = set()
+    for p in planned:
+        payload = p.job.payload
+        out.update((payload.get("topic_files") or {}).values())
+        out.update((payload.get("course_templates") or {}).values())
+        if isinstance(payload.get("source_sha256"), str):
+            out.add(payload["source_sha256"])
+    return out
 
 
 # --- running jobs -----------------------------------------------------------------------

@@ -56,31 +56,38 @@ def settings(args: argparse.Namespace, spec: Path) -> tuple[Path, BuildDefaults]
         "image_format": getattr(args, "image_format", None),
         "stall_timeout": getattr(args, "stall_timeout", None),
         "output_dir": Path(args.output_dir) if getattr(args, "output_dir", None) else None,
+        "cache_keep_days": getattr(args, "keep_days", None),
     }
     return root, effective(flags, loaded.defaults)
 
 
-def _options(args: argparse.Namespace, spec: Path) -> BuildOptions:
+def build_options(args: argparse.Namespace, spec: Path) -> BuildOptions:
+    """The options of `clx build`; other verbs (`clx cache explain`) pass their subset of
+    its flags and get the same options, so they see the build's cache keys."""
     root, d = settings(args, spec)
-    for flag, count in (
-        ("--workers", args.workers),
-        ("--plantuml-workers", args.plantuml_workers),
-        ("--drawio-workers", args.drawio_workers),
+
+    def flag(name: str) -> Any:
+        return getattr(args, name, None)
+
+    for name, count in (
+        ("--workers", flag("workers")),
+        ("--plantuml-workers", flag("plantuml_workers")),
+        ("--drawio-workers", flag("drawio_workers")),
     ):
         if count is not None and count < 1:
-            raise UsageError(f"{flag}: must be at least 1")
-    for flag, value in (
-        ("--cell-timeout", args.cell_timeout),
-        ("--stall-timeout", args.stall_timeout),
+            raise UsageError(f"{name}: must be at least 1")
+    for name, value in (
+        ("--cell-timeout", flag("cell_timeout")),
+        ("--stall-timeout", flag("stall_timeout")),
     ):
         if value is not None and value <= 0:
-            raise UsageError(f"{flag}: must be greater than 0")
+            raise UsageError(f"{name}: must be greater than 0")
     focus = {
-        "langs": _choices(args.lang, "--lang", LANGS),
-        "kinds": _choices(args.kind, "--kind", KINDS),
-        "formats": _choices(args.format, "--format", FORMATS),
-        "targets": _choices(args.target, "--target", TARGETS),
-        "sections": _choices(args.section, "--section", None),
+        "langs": _choices(flag("lang"), "--lang", LANGS),
+        "kinds": _choices(flag("kind"), "--kind", KINDS),
+        "formats": _choices(flag("format"), "--format", FORMATS),
+        "targets": _choices(flag("target"), "--target", TARGETS),
+        "sections": _choices(flag("section"), "--section", None),
     }
     from clx.build.run import BuildOptions
     from clx.cli.live import choose_progress
@@ -94,11 +101,12 @@ def _options(args: argparse.Namespace, spec: Path) -> BuildOptions:
         drawio_workers=d.drawio_workers,
         cell_timeout=d.cell_timeout,
         image_format=d.image_format,
-        write_source_renders=args.write_source_renders,
+        write_source_renders=bool(flag("write_source_renders")),
         stall_timeout=d.stall_timeout,
-        ignore_cache=args.ignore_cache,
-        retry_failed=args.retry_failed,
-        progress=choose_progress(args.quiet),
+        ignore_cache=bool(flag("ignore_cache")),
+        retry_failed=bool(flag("retry_failed")),
+        cache_keep_days=d.cache_keep_days,
+        progress=choose_progress(bool(flag("quiet"))),
         **focus,
     )
 
@@ -108,7 +116,7 @@ def run_build_command(args: argparse.Namespace) -> int:
     as_json = args.output == "json"
     if args.watch and as_json:
         raise UsageError("--output json cannot be combined with --watch")
-    opts = _options(args, spec)
+    opts = build_options(args, spec)
     from clx.build.report import BuildReport
     from clx.build.run import build
     from clx.course.spec import SpecError

@@ -6,14 +6,14 @@ import argparse
 import sys
 from pathlib import Path
 
-from clx.cli.buildcmd import run_build_command, settings
+from clx.cli.buildcmd import build_options, run_build_command, settings
 from clx.cli.course_paths import spec_path
-from clx.cli.errors import EXIT_USAGE, UsageError
+from clx.cli.errors import EXIT_FAILED, EXIT_USAGE, UsageError
 from clx.course.course import Course, load_course
 from clx.course.outputs import plan_outputs
 from clx.course.spec import SpecError
 
-__all__ = ["UsageError", "build", "cache_clear", "cache_explain", "load", "plan"]
+__all__ = ["UsageError", "build", "cache_clear", "cache_explain", "cache_prune", "load", "plan"]
 
 
 def _print_problems(problems, stream=sys.stderr) -> None:
@@ -57,9 +57,10 @@ def build(args: argparse.Namespace) -> int:
 def cache_explain(args: argparse.Namespace) -> int:
     from clx.build.explain import explain
 
-    spec, root, out = _roots(args)
+    spec = spec_path(args)
+    opts = build_options(args, spec)  # clx.toml and the flags, exactly as `clx build`
     try:
-        _rebuild, lines = explain(spec, Path(args.output), root, out)
+        _rebuild, lines = explain(opts, Path(args.output))
     except SpecError as e:
         _print_problems(e.problems)
         return EXIT_USAGE
@@ -67,15 +68,65 @@ def cache_explain(args: argparse.Namespace) -> int:
     return 0
 
 
+def _refuse_while_running(course: Course, what: str, args: argparse.Namespace) -> bool:
+    """True (after saying why) if a build of the course runs: its blobs must stay."""
+    from clx.build.cache_gc import running_builds
+
+    running = running_builds(course.state_dir)
+    if not running:
+        return False
+    ids = ", ".join(s.id[:8] for s in running)
+    print(
+        f"clx: cannot {what} while a build of this course is running (build {ids}); "
+        f"wait for it to end or stop it with: clx workers stop {args.spec}",
+        file=sys.stderr,
+    )
+    return True
+
+
 def cache_clear(args: argparse.Namespace) -> int:
+    """Forget every cached result and delete the blobs (no running build may need them)."""
+    import time
+
     from clx.build.cache import BuildCache
+    from clx.build.cache_gc import clear
 
     try:
         course = load(args)
     except SpecError as e:
         _print_problems(e.problems)
         return EXIT_USAGE
+    if _refuse_while_running(course, "clear the cache", args):
+        return EXIT_FAILED
     with BuildCache(course.state_dir) as cache:
-        n = cache.clear()
-    print(f"cleared {n} cached result(s)")
+        result = clear(cache, now=time.time())
+    print(f"cleared {result.summary()}")
+    return 0
+
+
+def cache_prune(args: argparse.Namespace) -> int:
+    """Drop entries unused for --keep-days (else clx.toml cache-keep-days) and the blobs
+    no remaining entry names; the next build puts back the inputs it needs."""
+    import time
+
+    from clx.build.cache import BuildCache
+    from clx.build.cache_gc import prune
+
+    if args.keep_days is not None and args.keep_days < 0:
+        raise UsageError("--keep-days: must be at least 0")
+    spec = spec_path(args)
+    root, defaults = settings(args, spec)  # --keep-days over clx.toml cache-keep-days
+    try:
+        course = load_course(spec, root, defaults.output_dir)
+    except SpecError as e:
+        _print_problems(e.problems)
+        return EXIT_USAGE
+    if _refuse_while_running(course, "prune the cache", args):
+        return EXIT_FAILED
+    now = time.time()
+    with BuildCache(course.state_dir) as cache:
+        result = prune(cache, now=now, keep_days=defaults.cache_keep_days, blob_cutoff=now)
+        left = cache.count()
+    days = f"{defaults.cache_keep_days:g}"
+    print(f"pruned {result.summary()}; kept {left} cached result(s) used in the last {days} days")
     return 0

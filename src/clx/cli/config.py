@@ -15,6 +15,7 @@ A config file holds one table::
     image-format = "png"   # png or svg
     stall-timeout = 300    # stop when no job finishes for this many seconds
     output-dir = "output"  # relative paths are relative to the course root
+    cache-keep-days = 14   # prune cache entries no build has used for this many days
 
 Unknown keys and tables are warnings naming the file (a typo must not pass silently);
 wrong types and values are errors (exit status 2), also naming the file.
@@ -46,6 +47,8 @@ class BuildDefaults:
     image_format: str = "png"
     stall_timeout: float = 300.0
     output_dir: Path | None = None  # None: <course root>/output
+    # A complete build (and `clx cache prune`) drops cache entries unused for this long.
+    cache_keep_days: float = 14.0
 
 
 DEFAULTS = BuildDefaults()
@@ -60,6 +63,12 @@ def _positive_int(v: Any) -> int:
 def _positive_number(v: Any) -> float:
     if isinstance(v, bool) or not isinstance(v, int | float) or v <= 0:
         raise ValueError("expected a number greater than 0")
+    return float(v)
+
+
+def _non_negative_number(v: Any) -> float:
+    if isinstance(v, bool) or not isinstance(v, int | float) or v < 0:
+        raise ValueError("expected a number of at least 0")
     return float(v)
 
 
@@ -84,6 +93,7 @@ _KEYS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "image-format": ("image_format", _image_format),
     "stall-timeout": ("stall_timeout", _positive_number),
     "output-dir": ("output_dir", _text),
+    "cache-keep-days": ("cache_keep_days", _non_negative_number),
 }
 
 

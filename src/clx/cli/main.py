@@ -175,15 +175,36 @@ def build_parser() -> argparse.ArgumentParser:
     _add_build_parser(sub)
     _add_queue_parsers(sub)
 
-    cache = sub.add_parser("cache", help="inspect or clear the build cache")
+    d = DEFAULTS
+    cache = sub.add_parser("cache", help="inspect, prune or clear the build cache")
     cache_sub = cache.add_subparsers(dest="cache_command", required=True)
     p = cache_sub.add_parser("explain", help="why an output would or would not be rebuilt")
     _add_course_args(p)
     p.add_argument("output", help="output path (absolute, or relative to the output root)")
+    # The build flags that enter cache keys: give the ones the build is run with.
+    p.add_argument("--cell-timeout", type=float, help="as for clx build")
+    p.add_argument("--image-format", choices=["png", "svg"], help="as for clx build")
+    p.add_argument("--kind", action="append", help="as for clx build (focused builds)")
+    p.add_argument("--format", action="append", help="as for clx build (focused builds)")
+    p.add_argument("--target", action="append", help="as for clx build (focused builds)")
     p.set_defaults(func="commands:cache_explain")
-    p = cache_sub.add_parser("clear", help="forget every cached result of a course")
+    p = cache_sub.add_parser(
+        "clear", help="forget every cached result of a course and delete its stored blobs"
+    )
     _add_course_args(p)
     p.set_defaults(func="commands:cache_clear")
+    p = cache_sub.add_parser(
+        "prune", help="drop cached results no build has used for a while, and unused blobs"
+    )
+    _add_course_args(p, output_dir=False)
+    p.add_argument(
+        "--keep-days",
+        type=float,
+        metavar="N",
+        help=f"keep results used in the last N days (default: clx.toml cache-keep-days, "
+        f"else {d.cache_keep_days:g})",
+    )
+    p.set_defaults(func="commands:cache_prune")
     return parser
 
 
