@@ -7,6 +7,7 @@ therefore made once per process and shared.
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Sequence
 from typing import Any
@@ -68,6 +69,65 @@ def write_code(nb: NotebookNode, prog_lang: str) -> bytes:
     return text.encode("utf-8")
 
 
+def _classic_exporter() -> Any:
+    """nbconvert's ``HTMLExporter("classic")`` with three costs removed, output unchanged.
+
+    * It validated the whole notebook against the schema after every preprocessor (8 ms
+      a page). clx builds these notebooks itself and its tests validate them.
+    * The three pages of one language share most cells, and two filters are pure
+      functions of their input, so their results are remembered: ``clean_html`` (bleach
+      over every cell's highlighted source and rendered markdown) and ``highlight_code``
+      (pygments, which also rebuilt its formatter's whole stylesheet for every cell).
+    Together they took more than half of an export.
+    """
+    from nbconvert import HTMLExporter  # 0.15 s import: only when HTML is wanted
+    from nbconvert.filters.highlight import Highlight2HTML
+    from nbconvert.filters.strings import clean_html
+
+    remembered_clean_html = functools.lru_cache(maxsize=4096)(clean_html)
+
+    class RememberedHighlight:
+        """``highlight_code`` for the notebook being exported (its lexer is set per page)."""
+
+        def __init__(self) -> None:
+            self.lexer: str | None = None
+            self._highlighters: dict[str | None, Any] = {}
+            self._done: dict[tuple[Any, ...], str] = {}
+
+        def __call__(self, source: str, language: str | None = None, metadata: Any = None) -> str:
+            magics = metadata.get("magics_language") if metadata else None
+            key = (source, language, self.lexer, magics)
+            if key not in self._done:
+                if len(self._done) >= 4096:
+                    self._done.clear()
+                highlighter = self._highlighters.get(self.lexer)
+                if highlighter is None:
+                    highlighter = Highlight2HTML(pygments_lexer=self.lexer, parent=exporter)
+                    self._highlighters[self.lexer] = highlighter
+                self._done[key] = highlighter(source, language, metadata)
+            return self._done[key]
+
+    highlight = RememberedHighlight()
+
+    class ClassicExporter(HTMLExporter):  # type: ignore[misc]
+        def _validate_preprocessor(self, nbc: NotebookNode, preprocessor: Any) -> None:
+            pass
+
+        def default_filters(self) -> Any:
+            yield from super().default_filters()
+            yield ("clean_html", remembered_clean_html)  # the last one of a name wins
+
+        def from_notebook_node(self, nb: NotebookNode, *args: Any, **kw: Any) -> Any:
+            # The lexer nbconvert itself would pick for this notebook.
+            info = nb.metadata.get("language_info", {})
+            highlight.lexer = info.get("pygments_lexer", info.get("name"))
+            return super().from_notebook_node(nb, *args, **kw)
+
+    # A configured highlight_code filter takes the place of nbconvert's per-page one.
+    exporter = ClassicExporter(template_name="classic", filters={"highlight_code": highlight})
+    return exporter
+
+
 class _HtmlExport:
     """One ``HTMLExporter("classic")`` per process, used under a lock (it is not
     documented as thread-safe, and the benchmark renders from two threads)."""
@@ -79,9 +139,7 @@ class _HtmlExport:
     def __call__(self, nb: NotebookNode, page_title: str) -> bytes:
         with self._lock:
             if self._exporter is None:
-                from nbconvert import HTMLExporter  # 0.15 s import: only when HTML is wanted
-
-                self._exporter = HTMLExporter(template_name="classic")
+                self._exporter = _classic_exporter()
             html, _ = self._exporter.from_notebook_node(
                 nb, resources={"metadata": {"name": page_title}}
             )
