@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sqlite3
@@ -10,14 +11,19 @@ import sys
 import time
 from pathlib import Path
 
+import jsonschema
+
 from clx.build.cache import _SCHEMA, BuildCache
 from clx.build.cache_gc import DAY, clear, prune, running_builds
 from clx.build.progress import SilentProgress
 from clx.build.run import BuildOptions, build
+from clx.cli.reporting import report_json
 from clx.dbconnect import connect
 from clx.queue.sqlite import SqliteQueue
 from clx.store import BlobStore
 from clxtest import TWO_TOPICS_SPEC, write_tree
+
+SCHEMA = Path(__file__).resolve().parents[2] / "docs" / "build-report.schema.json"
 
 
 def _record(cache: BuildCache, key: str, data: dict[str, bytes], now: float) -> None:
@@ -206,7 +212,9 @@ def test_complete_builds_prune_and_the_next_build_still_restores(tmp_path: Path)
     assert r.cache_gc is not None and r.cache_gc.entries == 2
     assert r.cache_gc.blobs >= 2 and r.cache_gc.files == 2 and r.cache_gc.bytes > 0
     assert "cache: pruned 2 cached result(s), " in r.render_text()
-    assert r.to_dict()["cache_gc"]["entries"] == 2
+    doc = report_json(r, exit_status=0, spec=spec, course_root=root, output_root=out)
+    jsonschema.validate(doc, json.loads(SCHEMA.read_text()))
+    assert doc["cache_gc"]["entries"] == 2 and doc["cache_gc"]["bytes"] == r.cache_gc.bytes
     kept = _entries(state)
     assert len(kept) == 4 and len(kept & first) == 2  # beta's, still planned
     assert not orphan.exists() and not dead_tmp.exists() and not stale_render.exists()
