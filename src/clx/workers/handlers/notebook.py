@@ -16,6 +16,7 @@ from types import MappingProxyType
 
 from clx.course.variants import Variant
 from clx.notebooks import Executor, NotebookSettings, NotebookSource, render_language
+from clx.notebooks.formats import warm_html
 from clx.notebooks.payload import NotebookJobPayload
 from clx.problems import InfrastructureError
 from clx.store import BlobStore
@@ -36,10 +37,12 @@ class NotebookHandler:
         self._owns_executor = executor is None
 
     def start(self) -> None:
-        """Start the executor and boot a python3 spare kernel (ConfigurationError if none)."""
+        """Boot a python3 spare kernel (ConfigurationError if none) and, while it boots,
+        warm the HTML exporter, so the first job pays for neither."""
         if self._executor is None:
             self._executor = Executor()
         self._executor.warm(WARM_KERNEL)
+        warm_html()
 
     def run(self, job: JobView) -> Outcome:
         payload = NotebookJobPayload.from_dict(job.payload)
