@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from clx.build.cache_gc import GcResult
 from clx.problems import Problem
+
+if TYPE_CHECKING:
+    from clx.build.cache_gc import GcResult
 
 
 @dataclass
