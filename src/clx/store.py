@@ -62,9 +62,17 @@ class BlobStore:
         return self.root / digest[:2] / digest
 
     def put(self, data: bytes) -> str:
+        """Store ``data`` (once) and return its digest.
+
+        A blob stored before gets a fresh modification time: the clean-up after a build
+        (``clx.build.cache_gc``) keeps blobs younger than its build, and a concurrent
+        build that just put this blob must not lose it.
+        """
         digest = sha256(data)
         p = self.path(digest)
-        if not p.exists():
+        try:
+            os.utime(p)
+        except FileNotFoundError:
             atomic_write(p, data, only_if_changed=False)
         return digest
 

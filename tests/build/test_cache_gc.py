@@ -246,3 +246,14 @@ def _input_digests(state: Path) -> list[str]:
 
     root = state.parent
     return [sha256((root / "slides/m_1/topic_100_alpha/notes.txt").read_bytes())]
+
+
+def test_putting_a_stored_blob_again_refreshes_its_age(tmp_path: Path) -> None:
+    """A concurrent build that reuses an old input blob must not lose it to the age guard."""
+    blobs = BlobStore(tmp_path / "blobs")
+    digest = blobs.put(b"input")
+    old = time.time() - 3 * 86400
+    os.utime(blobs.path(digest), (old, old))
+    assert blobs.put(b"input") == digest
+    assert blobs.path(digest).stat().st_mtime > old + 86400
+    assert blobs.get(digest) == b"input"

@@ -22,14 +22,10 @@ import logging
 import os
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
-
-import psutil
 
 from clx.build.cache import BuildCache
 from clx.queue.base import SessionRecord
-from clx.queue.model import SessionState, WorkerState
 
 log = logging.getLogger(__name__)
 
@@ -179,52 +175,16 @@ def _remove_if_older(f: os.DirEntry[str], cutoff: float) -> int | None:
 
 # --- is a build of this course running? ----------------------------------------------
 
-_GONE = (WorkerState.STOPPED, WorkerState.DEAD)
 
 
 def running_builds(state_dir: Path, *, exclude_pid: int | None = None) -> list[SessionRecord]:
-    """Builds of the course (``state_dir`` is its ``.clx``) that are running now.
-
-    A build is a queue session; it runs while the session is open and its build process
-    (started before the session was opened) or one of its workers (started after) is
-    alive. The start times keep a recycled process id from making a crashed build look
-    alive forever. ``exclude_pid`` leaves out the caller's own build (watch mode keeps its
-    session open). Never creates the queue database.
-    """
+    """Builds of the course (``state_dir`` is its ``.clx``) that are running now
+    (``clx.build.runtime.build_is_running``). Never creates the queue database."""
     db = state_dir / "clx.db"
     if not db.is_file():
         return []
+    from clx.build.runtime import running_builds as running
     from clx.queue.sqlite import SqliteQueue
 
     with SqliteQueue(db) as q:
-        out = []
-        for s in q.sessions():
-            if s.state is not SessionState.OPEN:
-                continue
-            opened = _timestamp(s.created_at)
-            pid = s.info.get("pid")
-            if isinstance(pid, int):
-                if pid == exclude_pid:
-                    continue
-                started = _start_time(pid)
-                if started is not None and started <= opened + 1.0:
-                    out.append(s)
-                    continue
-            workers = [
-                _start_time(w.pid) for w in q.workers(s.id) if w.state not in _GONE and w.pid
-            ]
-            if any(t is not None and t >= opened - 1.0 for t in workers):
-                out.append(s)
-        return out
-
-
-def _timestamp(t: datetime) -> float:
-    return (t if t.tzinfo else t.replace(tzinfo=UTC)).timestamp()
-
-
-def _start_time(pid: int) -> float | None:
-    """When process ``pid`` started (Unix seconds), or None if there is no such process."""
-    try:
-        return psutil.Process(pid).create_time()
-    except (psutil.NoSuchProcess, psutil.AccessDenied, ValueError):
-        return None
+        return running(q, exclude_pid=exclude_pid)

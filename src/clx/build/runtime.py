@@ -19,7 +19,7 @@ from pathlib import Path
 import psutil
 
 from clx.queue.base import SessionRecord
-from clx.queue.model import SessionState
+from clx.queue.model import SessionState, WorkerState
 from clx.queue.sqlite import SqliteQueue
 from clx.workers.pool import WorkerPool
 
@@ -29,18 +29,55 @@ log = logging.getLogger(__name__)
 KEEP_FINISHED_BUILDS = 20
 
 
-def build_is_running(s: SessionRecord) -> bool:
-    """Open, and its build process (if it recorded one) still exists."""
+_GONE = (WorkerState.STOPPED, WorkerState.DEAD)
+
+
+def _started(pid: int) -> float | None:
+    """When process ``pid`` started (Unix seconds), or None if there is no such process."""
+    try:
+        return psutil.Process(pid).create_time()
+    except (psutil.NoSuchProcess, psutil.AccessDenied, ValueError):
+        return None
+
+
+def build_is_running(queue: SqliteQueue, s: SessionRecord) -> bool:
+    """The session is open and its build process (started before the session opened) or
+    one of its workers (started after) is alive.
+
+    The start times keep a recycled process id from making a crashed build look alive.
+    """
     if s.state is not SessionState.OPEN:
         return False
+    opened = s.created_at.timestamp()
     pid = s.info.get("pid")
-    return not isinstance(pid, int) or psutil.pid_exists(pid)
+    if isinstance(pid, int) and (started := _started(pid)) is not None and started <= opened + 1:
+        return True
+    return any(
+        (started := _started(w.pid)) is not None and started >= opened - 1
+        for w in queue.workers(s.id)
+        if w.state not in _GONE and w.pid
+    )
+
+
+def running_builds(queue: SqliteQueue, *, exclude_pid: int | None = None) -> list[SessionRecord]:
+    """The builds running now; ``exclude_pid`` leaves out the build of that process."""
+    return [
+        s
+        for s in queue.sessions()
+        if exclude_pid is None or s.info.get("pid") != exclude_pid
+        if build_is_running(queue, s)
+    ]
 
 
 def tidy(queue: SqliteQueue, keep: int = KEEP_FINISHED_BUILDS) -> None:
-    """Close the sessions of builds that died without closing them, then prune."""
+    """Close the sessions of builds that died without closing them, then prune.
+
+    Only sessions that recorded their build process count as abandoned: without one,
+    nothing tells a crashed build from one that has not started its workers yet.
+    """
     for s in queue.sessions():
-        if s.state is SessionState.OPEN and not build_is_running(s):
+        recorded = isinstance(s.info.get("pid"), int)
+        if recorded and s.state is SessionState.OPEN and not build_is_running(queue, s):
             log.info("closing build %s: its process %s is gone", s.id[:8], s.info.get("pid"))
             queue.close_session(s.id)
             queue.cancel(s.id)

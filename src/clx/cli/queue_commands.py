@@ -52,10 +52,10 @@ def select_sessions(
                 f"--session {wanted}: "
                 + ("no such build" if not found else f"{len(found)} builds match; give more digits")
             )
-        if running_only and not running_build(found[0]):
+        if running_only and not running_build(q, found[0]):
             raise UsageError(f"build {found[0].id[:8]} is not running")
         return found
-    running = [s for s in sessions if running_build(s)]
+    running = [s for s in sessions if running_build(q, s)]
     if running or running_only:
         return running
     return sessions[:1]
@@ -87,10 +87,10 @@ def _local(t: datetime | None) -> str:
     return "-" if t is None else t.astimezone().strftime("%Y-%m-%d %H:%M:%S")
 
 
-def _session_label(s: SessionRecord) -> str:
+def _session_label(q: SqliteQueue, s: SessionRecord) -> str:
     state = (
         "running"
-        if running_build(s)
+        if running_build(q, s)
         else ("open, build process gone" if s.state is SessionState.OPEN else "finished")
     )
     bits = [state]
@@ -213,7 +213,7 @@ def status(args: argparse.Namespace) -> int:
                     {
                         "session": s.id,
                         "state": str(s.state),
-                        "running": running_build(s),
+                        "running": running_build(q, s),
                         "info": s.info,
                         "created_at": s.created_at.isoformat(),
                         "closed_at": s.closed_at.isoformat() if s.closed_at else None,
@@ -242,7 +242,7 @@ def _print_session(
     recent: list[JobRecord],
     now: datetime,
 ) -> None:
-    print(_session_label(s))
+    print(_session_label(q, s))
     if counts:
         rows = [["kind", *STATES, "total"]]
         totals = dict.fromkeys(JobState, 0)
@@ -379,7 +379,7 @@ def workers_list(args: argparse.Namespace) -> int:
             _print_json({"workers": [_worker_dict(w, now) for w in workers]})
             return EXIT_OK
         for s in sessions:
-            print(_session_label(s))
+            print(_session_label(q, s))
             print("\n".join(_worker_rows(q, q.workers(s.id), now)))
     return EXIT_OK
 
