@@ -176,7 +176,6 @@ def _remove_if_older(f: os.DirEntry[str], cutoff: float) -> int | None:
 # --- is a build of this course running? ----------------------------------------------
 
 
-
 def running_builds(state_dir: Path, *, exclude_pid: int | None = None) -> list[SessionRecord]:
     """Builds of the course (``state_dir`` is its ``.clx``) that are running now
     (``clx.build.runtime.build_is_running``). Never creates the queue database."""
