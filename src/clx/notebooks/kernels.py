@@ -17,9 +17,10 @@ Details that matter (toolchain.md 2.3):
   own I/O thread alive);
 * the kernel's stderr goes to a file in its private folder, so a dying kernel can be
   explained instead of writing into the worker's console;
-* a helper thread connects a client and waits until the kernel answers: that wait
-  includes a fixed 0.2 s of IOPub silence (``wait_for_ready``), idle time that would
-  otherwise be paid by every execution.
+* a helper thread connects a client and waits until the kernel answers a
+  ``kernel_info`` request, so the boot is off the job's path. It does not use
+  ``wait_for_ready``, whose IOPub checks add at least 0.2 s of waiting for silence:
+  IOPub matters only to the execution's own client, which proves it separately.
 """
 
 from __future__ import annotations
@@ -32,12 +33,14 @@ import shutil
 import subprocess
 import tempfile
 import threading
+import time
 import uuid
 from collections import defaultdict, deque
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from queue import Empty
+from typing import IO, Any
 
 import zmq
 import zmq.asyncio
@@ -78,6 +81,25 @@ class KernelMissing(ConfigurationError):
         self.kernel_name = name
 
 
+def _await_kernel_info(client: Any, manager: KernelManager, timeout: float) -> None:
+    """Ask until the kernel answers ``kernel_info`` on the shell channel; fail early if
+    its process died, late if ``timeout`` passed."""
+    deadline = time.monotonic() + timeout
+    while True:
+        msg_id = client.kernel_info()
+        try:
+            while True:  # until our reply, or a second without any message
+                msg = client.get_shell_msg(timeout=1.0)
+                if msg["parent_header"].get("msg_id") == msg_id:
+                    return
+        except Empty:
+            pass
+        if not manager.is_alive():
+            raise RuntimeError("Kernel died before replying to kernel_info")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"Kernel didn't respond in {timeout:g} seconds")
+
+
 @dataclass
 class Kernel:
     """A started kernel reserved for one execution."""
@@ -103,7 +125,7 @@ class Kernel:
         client = self.manager.client()
         try:
             client.start_channels()
-            client.wait_for_ready(timeout=timeout)
+            _await_kernel_info(client, self.manager, timeout)
         except BaseException as exc:  # reported to the job that takes this kernel
             self._ready_error = exc
         finally:
