@@ -12,6 +12,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Sequence
 
 import psutil
@@ -40,8 +41,7 @@ def kill_tree(pid: int, *, include_root: bool = True, timeout: float = 3.0) -> N
     for p in procs:
         with contextlib.suppress(psutil.Error):
             p.terminate()
-    _, alive = psutil.wait_procs(procs, timeout=timeout)
-    _kill(alive)
+    _kill(_wait_gone(procs, timeout))
 
 
 def kill_tree_now(pid: int, *, include_root: bool = True) -> None:
@@ -49,11 +49,49 @@ def kill_tree_now(pid: int, *, include_root: bool = True) -> None:
     _kill(_tree(pid, include_root))
 
 
+def kill_processes(procs: Sequence[psutil.Process]) -> None:
+    """SIGKILL processes seen earlier (say, a dead worker's tree) that still run, and wait
+    until they are gone; a pid reused by an unrelated process meanwhile is left alone."""
+    survivors = []
+    for p in procs:
+        with contextlib.suppress(psutil.Error):
+            if p.is_running():
+                survivors.append(p)
+    _kill(survivors)
+
+
 def _kill(procs: list[psutil.Process]) -> None:
     for p in procs:
         with contextlib.suppress(psutil.Error):
             p.kill()
-    psutil.wait_procs(procs, timeout=2.0)
+    _wait_gone(procs, 2.0)
+
+
+def _wait_gone(procs: list[psutil.Process], timeout: float) -> list[psutil.Process]:
+    """Wait up to ``timeout`` until every process has exited; returns those still alive.
+
+    Our own children are reaped. A zombie that is not our child counts as gone: it has
+    exited and waits for a parent to reap it, which may itself have died in the same
+    stop (its orphans then wait for init, which can take seconds in a container).
+    Waiting for it made every pool stop sit out the whole timeout.
+    """
+    deadline = time.monotonic() + timeout
+    alive = list(procs)
+    while alive:
+        _, alive = psutil.wait_procs(alive, timeout=min(0.05, max(deadline - time.monotonic(), 0)))
+        alive = [p for p in alive if not _zombie(p)]
+        if time.monotonic() >= deadline:
+            break
+    return alive
+
+
+def _zombie(p: psutil.Process) -> bool:
+    try:
+        return p.status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
+    except psutil.Error:
+        return False
 
 
 def popen(args: Sequence[str], **kwargs) -> subprocess.Popen:

@@ -27,7 +27,7 @@ from pathlib import Path
 import psutil
 
 from clx.problems import Category, InfrastructureError
-from clx.processes import descendants, kill_tree, popen
+from clx.processes import descendants, kill_processes, kill_tree, popen
 from clx.queue import (
     DEFAULT_LEASE_SECONDS,
     JobError,
@@ -266,7 +266,7 @@ class WorkerPool:
                 queue.reclaim_expired()
 
     def _handle_exit(self, w: PoolWorker, code: int, queue: SqliteQueue) -> None:
-        _kill_leftovers(w.tree)
+        kill_processes(w.tree)
         w.process, w.tree = None, []
         crashed = code not in (EXIT_OK, EXIT_ABANDONED)
         why = f"worker {w.worker_id} exited with code {code}"
@@ -303,7 +303,7 @@ class WorkerPool:
             assert w.process is not None
             with contextlib.suppress(subprocess.TimeoutExpired):
                 w.process.wait(timeout=self.stop_timeout)
-            _kill_leftovers(w.tree)
+            kill_processes(w.tree)
             code = w.process.returncode
             w.process, w.tree = None, []
             # A worker killed before it could clean up leaves its row and jobs behind.
@@ -326,18 +326,6 @@ def _kinds(spec: str) -> tuple[str, ...]:
     if not kinds:
         raise ValueError(f"empty job kind in worker counts: {spec!r}")
     return kinds
-
-
-def _kill_leftovers(procs: list[psutil.Process]) -> None:
-    """Kill processes of a dead worker's tree that outlived it (psutil refuses to signal
-    a pid that was reused by an unrelated process)."""
-    survivors = []
-    for p in procs:
-        with contextlib.suppress(psutil.Error):
-            if p.is_running():
-                p.kill()
-                survivors.append(p)
-    psutil.wait_procs(survivors, timeout=2.0)
 
 
 def _ignore_sigint():
