@@ -9,15 +9,18 @@ into Problems with source lines.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import copy
 import logging
 import re
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from queue import Empty
+from typing import Any, TypeVar
 
 from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_core.utils import run_sync
@@ -29,6 +32,8 @@ from clx.notebooks.kernels import Kernel, KernelMissing, KernelPool
 from clx.problems import strip_ansi
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 _CELL_FRAME = re.compile(r"Cell In\[(\d+)\], line (\d+)")
 
@@ -115,7 +120,9 @@ class Executor:
             self._calls.attempts = attempt + 1
             self.executions += 1
             try:
-                return self._run(kernel, nb, files, notebook_dir, cell_timeout)
+                return _off_the_main_thread(
+                    self._run, kernel, nb, files, notebook_dir, cell_timeout
+                )
             except _KernelDied as died:
                 log.warning("kernel %s died (attempt %d): %s", kernel_name, attempt + 1, died)
                 failures.append(str(died))
@@ -205,6 +212,37 @@ class Executor:
 
 class _KernelDied(Exception):
     pass
+
+
+def _off_the_main_thread(fn: Callable[..., T], *args: Any) -> T:
+    """``fn(*args)``, on a short-lived thread if called from the main thread.
+
+    For every execution nbclient adds SIGINT and SIGTERM handlers to its event loop and,
+    removing them afterwards, resets both signals to their defaults. A worker's own
+    handlers (a graceful stop that hands unfinished jobs back) were gone after its first
+    notebook, and the next SIGTERM killed it outright. Off the main thread nbclient
+    cannot add them and leaves the process's handlers alone.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return fn(*args)
+    outcome: list[Any] = []
+
+    def run() -> None:
+        try:
+            outcome.append((True, fn(*args)))
+        except BaseException as exc:  # handed to the caller below
+            outcome.append((False, exc))
+        finally:
+            with contextlib.suppress(RuntimeError):  # the loop nbclient made for this thread
+                asyncio.get_event_loop_policy().get_event_loop().close()
+
+    thread = threading.Thread(target=run, name="clx-execute", daemon=True)
+    thread.start()
+    thread.join()
+    ok, value = outcome[0]
+    if not ok:
+        raise value
+    return value
 
 
 async def _handshake(kc: AsyncKernelClient, timeout: float) -> None:
