@@ -11,6 +11,7 @@ from clx.build.run import BuildOptions, build
 from clx.course.course import load_course
 from clx.course.outputs import plan_outputs
 from clx.course.variants import Format, Kind
+from clx.queue.sqlite import SqliteQueue
 
 
 def tree_digest(root: Path) -> dict[str, str]:
@@ -29,6 +30,17 @@ def test_demo_course_builds_every_planned_output_deterministically(demo_copy: Pa
     report = build(BuildOptions(spec=spec, output_root=out, progress=PlainProgress(lines.append)))
     assert report.ok, report.render_text()
     assert tree_digest(demo_copy) == before, "the source tree must stay untouched"
+    # Every worker went through its own clean shutdown, recording all it did.
+    with SqliteQueue(demo_copy / ".clx" / "clx.db") as q:
+        (session,) = q.sessions()
+        done = {w.id: w.jobs_done for w in q.workers(session.id)}
+        ran = {}
+        for job in q.jobs(session.id):
+            ran[job.worker_id] = ran.get(job.worker_id, 0) + 1
+    assert done == ran
+    for worker in done:
+        log = (demo_copy / ".clx" / "logs" / f"{worker}.log").read_text()
+        assert f"worker {worker} stopped after {done[worker]} jobs" in log, log[-2000:]
 
     plan = plan_outputs(load_course(spec, output_root=out))
     planned = plan.all_paths()
