@@ -34,8 +34,10 @@ def jobs(n: int, kind: str = "noop") -> list[NewJob]:
     ]
 
 
-def bench_enqueue(root: Path, n: int, rounds: int) -> float:
-    best = 0.0
+def bench_enqueue(root: Path, n: int, rounds: int) -> tuple[float, float]:
+    """Best rate of the enqueue call, and best rate including the WAL checkpoint that a
+    large enqueue leaves to a background thread (``close`` waits for it)."""
+    best = best_with_checkpoint = 0.0
     batch = jobs(n)
     for r in range(rounds):
         q = SqliteQueue(root / f"enqueue{r}.db")
@@ -45,7 +47,8 @@ def bench_enqueue(root: Path, n: int, rounds: int) -> float:
         best = max(best, n / (time.perf_counter() - t0))
         assert len(ids) == n
         q.close()
-    return best
+        best_with_checkpoint = max(best_with_checkpoint, n / (time.perf_counter() - t0))
+    return best, best_with_checkpoint
 
 
 def bench_drain(root: Path, n: int, workers: int) -> tuple[float, float]:
@@ -92,10 +95,11 @@ def main() -> None:
     a = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        enqueue = bench_enqueue(root, a.enqueue_jobs, a.rounds)
+        enqueue, with_checkpoint = bench_enqueue(root, a.enqueue_jobs, a.rounds)
         print(
             f"enqueue: {a.enqueue_jobs} jobs in one transaction, best of {a.rounds}: "
-            f"{enqueue:,.0f} jobs/s"
+            f"{enqueue:,.0f} jobs/s ({with_checkpoint:,.0f} jobs/s until the background WAL "
+            "checkpoint is done too)"
         )
         drain, drain_wall = bench_drain(root, a.drain_jobs, a.workers)
         print(
@@ -103,7 +107,9 @@ def main() -> None:
             f"{drain:,.0f} jobs/s ({drain_wall:,.0f} jobs/s including worker start-up)"
         )
     print(
-        f"enqueue_jobs_per_s={enqueue:.0f} claim_complete_jobs_per_s={drain:.0f} "
+        f"enqueue_jobs_per_s={enqueue:.0f} "
+        f"enqueue_incl_checkpoint_jobs_per_s={with_checkpoint:.0f} "
+        f"claim_complete_jobs_per_s={drain:.0f} "
         f"claim_complete_wall_jobs_per_s={drain_wall:.0f} workers={a.workers}"
     )
 
