@@ -19,7 +19,7 @@ from pathlib import Path
 import psutil
 
 from clx.queue.base import SessionRecord
-from clx.queue.model import SessionState, WorkerState
+from clx.queue.model import SessionState
 from clx.queue.sqlite import SqliteQueue
 from clx.workers.pool import WorkerPool
 
@@ -27,9 +27,6 @@ log = logging.getLogger(__name__)
 
 # Finished builds whose jobs stay inspectable (clx status / jobs list --session).
 KEEP_FINISHED_BUILDS = 20
-
-
-_GONE = (WorkerState.STOPPED, WorkerState.DEAD)
 
 
 def _started(pid: int) -> float | None:
@@ -55,7 +52,7 @@ def build_is_running(queue: SqliteQueue, s: SessionRecord) -> bool:
     return any(
         (started := _started(w.pid)) is not None and started >= opened - 1
         for w in queue.workers(s.id)
-        if w.state not in _GONE and w.pid
+        if not w.state.gone and w.pid
     )
 
 

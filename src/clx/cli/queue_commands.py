@@ -18,7 +18,7 @@ from clx.build.runtime import build_is_running as running_build
 from clx.cli.course_paths import course_root, spec_path
 from clx.cli.errors import EXIT_OK, UsageError
 from clx.queue.base import SessionRecord
-from clx.queue.model import JobRecord, JobState, SessionState, WorkerRecord, WorkerState, utc_now
+from clx.queue.model import JobRecord, JobState, SessionState, WorkerRecord, utc_now
 from clx.queue.sqlite import SqliteQueue
 
 STATES = [str(s) for s in JobState]
@@ -384,7 +384,6 @@ def workers_list(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-_GONE = (WorkerState.STOPPED, WorkerState.DEAD)
 
 
 def workers_stop(args: argparse.Namespace) -> int:
@@ -400,14 +399,14 @@ def workers_stop(args: argparse.Namespace) -> int:
         for s in sessions:
             q.close_session(s)
             cancelled += q.cancel(s)
-        mine = [w.id for s in sessions for w in q.workers(s) if w.state not in _GONE]
+        mine = [w.id for s in sessions for w in q.workers(s) if not w.state.gone]
         print(f"asked {len(mine)} worker(s) to stop; {cancelled} unfinished job(s) cancelled")
         deadline = time.monotonic() + args.timeout
         left = mine
         while left and time.monotonic() < deadline:
             time.sleep(0.1)
             states = {w.id: w.state for s in sessions for w in q.workers(s)}
-            left = [w for w in mine if states.get(w) not in _GONE]
+            left = [w for w in mine if not (w in states and states[w].gone)]
         if left:
             print(f"still running after {args.timeout:g} s: {', '.join(left)}")
             return 1

@@ -41,6 +41,11 @@ class WorkerState(StrEnum):
     DEAD = "dead"
     CONFIG_ERROR = "config-error"
 
+    @property
+    def gone(self) -> bool:
+        """The worker process has ended: stopped, or found dead."""
+        return self in (WorkerState.STOPPED, WorkerState.DEAD)
+
 
 class SessionState(StrEnum):
     OPEN = "open"

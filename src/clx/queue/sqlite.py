@@ -826,7 +826,7 @@ class SqliteQueue(Queue):
         if state is not None:
             sets.append("state = ?")
             params.append(str(state))
-            if state in (WorkerState.STOPPED, WorkerState.DEAD):
+            if WorkerState(state).gone:
                 sets.append("stopped_at = ?")
                 params.append(now)
         for column, value in (("pid", pid), ("host", host), ("current_job", current_job)):
