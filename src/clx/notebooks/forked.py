@@ -65,7 +65,8 @@ class ForkedProcess:
 class Zygote:
     """One fork server per kernel pool, started on first use."""
 
-    def __init__(self) -> None:
+    def __init__(self, env: dict[str, str] | None = None) -> None:
+        self._env = env  # the zygote imports what the kernels import, in their environment
         self._proc: subprocess.Popen | None = None
         self._lock = threading.Lock()
 
@@ -73,7 +74,8 @@ class Zygote:
         if self._proc is not None and self._proc.poll() is None:
             return self._proc
         proc = popen([sys.executable, "-m", "clx.notebooks.zygote"], stdin=subprocess.PIPE,
-                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, bufsize=1)
+                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, bufsize=1,
+                     env=self._env)
         assert proc.stdout is not None
         ready = proc.stdout.readline()
         if not ready.strip().startswith('{"ready"'):

@@ -191,7 +191,8 @@ class KernelPool:
         self.started = 0  # kernels started (for tests and benchmarks)
         # python3 kernels are forked from a process that already imported ipykernel
         # (see clx.notebooks.zygote); CLX_KERNEL_FORK=0 starts each one from scratch.
-        self._zygote = Zygote() if os.environ.get("CLX_KERNEL_FORK", "1") != "0" else None
+        forking = os.environ.get("CLX_KERNEL_FORK", "1") != "0"
+        self._zygote = Zygote({**os.environ, **_KERNEL_ENV}) if forking else None
 
     # -- public ------------------------------------------------------------------------
 

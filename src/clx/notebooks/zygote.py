@@ -20,22 +20,22 @@ import sys
 
 
 def _preload() -> None:
-    import ipykernel.ipkernel  # noqa: F401
-    import ipykernel.kernelapp  # noqa: F401
-    import IPython.core.interactiveshell  # noqa: F401
-
-    # What every kernel imported after the fork anyway (a kernel's CPU went from 0.3 s
-    # to 0.12 s): above all the debugger support (debugpy and pydevd; importing them
-    # starts no thread), then the history database, pdb, IPython's helpers, tornado's
-    # asyncio platform and what the child itself uses (psutil via clx.processes).
-    os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")  # no frozen-modules warning
+    # ipykernel and IPython, and what every kernel imported after the fork anyway (a
+    # kernel's CPU went from 0.3 s to 0.12 s): above all the debugger support (debugpy
+    # and pydevd; importing them starts no thread), then the history database, pdb,
+    # IPython's helpers, tornado's asyncio platform and what the child itself uses
+    # (psutil via clx.processes). The zygote runs in the kernels' environment
+    # (kernels._KERNEL_ENV), which also keeps pydevd quiet about frozen modules.
     import faulthandler  # noqa: F401
     import pdb  # noqa: F401
     import sqlite3  # noqa: F401
 
     import ipykernel.debugger  # noqa: F401
+    import ipykernel.ipkernel  # noqa: F401
+    import ipykernel.kernelapp  # noqa: F401
     import IPython.core.completerlib  # noqa: F401
     import IPython.core.debugger  # noqa: F401
+    import IPython.core.interactiveshell  # noqa: F401
     import IPython.core.logger  # noqa: F401
     import IPython.core.oinspect  # noqa: F401
     import IPython.extensions.storemagic  # noqa: F401
