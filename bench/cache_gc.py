@@ -17,8 +17,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from clx.build.cache import BuildCache
-from clx.build.cache_gc import DAY, prune
+from clx.pipeline.cache import BuildCache
+from clx.pipeline.cache_gc import DAY, prune
 
 
 def populate(state: Path, entries: int, blobs: int, now: float) -> tuple[set[str], set[str]]:

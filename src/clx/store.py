@@ -65,7 +65,7 @@ class BlobStore:
         """Store ``data`` (once) and return its digest.
 
         A blob stored before gets a fresh modification time: the clean-up after a build
-        (``clx.build.cache_gc``) keeps blobs younger than its build, and a concurrent
+        (``clx.pipeline.cache_gc``) keeps blobs younger than its build, and a concurrent
         build that just put this blob must not lose it.
         """
         digest = sha256(data)

@@ -8,11 +8,11 @@ import time
 import pytest
 from cli_course import plain_course
 
-from clx.build.cache import BuildCache
-from clx.build.cache_gc import DAY
 from clx.cli.buildcmd import build_options
 from clx.cli.config import DEFAULTS
 from clx.cli.main import build_parser, main
+from clx.pipeline.cache import BuildCache
+from clx.pipeline.cache_gc import DAY
 from clx.queue.sqlite import SqliteQueue
 
 

@@ -71,7 +71,7 @@ def test_course_config_over_user_config_and_flags_over_both(make_course, monkeyp
 
 
 def test_diagram_worker_counts_come_from_config_and_flags(make_course, monkeypatch) -> None:
-    from clx.build.run import _worker_counts
+    from clx.pipeline.run import _worker_counts
 
     c = plain_course(make_course)
     o = _opts(c, monkeypatch=monkeypatch)

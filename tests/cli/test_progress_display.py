@@ -7,8 +7,8 @@ from datetime import timedelta
 
 from rich.console import Console
 
-from clx.build.progress import SilentProgress
 from clx.cli.live import LiveProgress, PlainLines, choose_progress
+from clx.pipeline.progress import SilentProgress
 from clx.problems import Category, Problem, strip_ansi
 from clx.queue.model import RunningJob, utc_now
 

@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -86,9 +87,14 @@ def test_migrations_run_once_even_when_processes_race(tmp_path):
 
 CLAIMER = textwrap.dedent(
     """
-    import json, sys
+    import json, pathlib, sys, time
     from clx.queue import SqliteQueue, Completion
     q = SqliteQueue(sys.argv[1])
+    # Start together: on two cores the first process up could otherwise drain the queue alone.
+    here = pathlib.Path(sys.argv[1]).parent
+    (here / f"ready-{sys.argv[2]}").touch()
+    while not (here / "go").exists():
+        time.sleep(0.005)
     got = []
     while True:
         jobs = q.claim("s", ["noop"], sys.argv[2], limit=7)
@@ -112,6 +118,10 @@ def test_concurrent_claimers_never_share_a_job(tmp_path):
         )
         for i in range(3)
     ]
+    deadline = time.monotonic() + 60
+    while len(list(tmp_path.glob("ready-*"))) < 3 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    (tmp_path / "go").touch()
     claimed = [json.loads(p.communicate(timeout=60)[0]) for p in procs]
     everything = [i for part in claimed for i in part]
     assert sorted(everything) == sorted(ids)  # each job exactly once

@@ -13,8 +13,8 @@ from clx.cli.course_paths import course_root, spec_path
 from clx.cli.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError
 
 if TYPE_CHECKING:  # the build machinery is imported only once the flags are known good
-    from clx.build.report import BuildReport
-    from clx.build.run import BuildOptions
+    from clx.pipeline.report import BuildReport
+    from clx.pipeline.run import BuildOptions
 
 LANGS = {"de", "en"}
 KINDS = {"code-along", "completed", "speaker"}
@@ -89,8 +89,8 @@ def build_options(args: argparse.Namespace, spec: Path) -> BuildOptions:
         "targets": _choices(flag("target"), "--target", TARGETS),
         "sections": _choices(flag("section"), "--section", None),
     }
-    from clx.build.run import BuildOptions
     from clx.cli.live import choose_progress
+    from clx.pipeline.run import BuildOptions
 
     return BuildOptions(
         spec=spec,
@@ -117,12 +117,12 @@ def run_build_command(args: argparse.Namespace) -> int:
     if args.watch and as_json:
         raise UsageError("--output json cannot be combined with --watch")
     opts = build_options(args, spec)
-    from clx.build.report import BuildReport
-    from clx.build.run import build
     from clx.course.spec import SpecError
+    from clx.pipeline.report import BuildReport
+    from clx.pipeline.run import build
 
     if args.watch:
-        from clx.build.watch import watch_build
+        from clx.pipeline.watch import watch_build
 
         return watch_build(opts, lambda line: print(line, file=sys.stderr, flush=True))
     root = course_root(args, spec)

@@ -55,7 +55,7 @@ def build(args: argparse.Namespace) -> int:
 
 
 def cache_explain(args: argparse.Namespace) -> int:
-    from clx.build.explain import explain
+    from clx.pipeline.explain import explain
 
     spec = spec_path(args)
     opts = build_options(args, spec)  # clx.toml and the flags, exactly as `clx build`
@@ -70,7 +70,7 @@ def cache_explain(args: argparse.Namespace) -> int:
 
 def _refuse_while_running(course: Course, what: str, args: argparse.Namespace) -> bool:
     """True (after saying why) if a build of the course runs: its blobs must stay."""
-    from clx.build.cache_gc import running_builds
+    from clx.pipeline.cache_gc import running_builds
 
     running = running_builds(course.state_dir)
     if not running:
@@ -88,8 +88,8 @@ def cache_clear(args: argparse.Namespace) -> int:
     """Forget every cached result and delete the blobs (no running build may need them)."""
     import time
 
-    from clx.build.cache import BuildCache
-    from clx.build.cache_gc import clear
+    from clx.pipeline.cache import BuildCache
+    from clx.pipeline.cache_gc import clear
 
     try:
         course = load(args)
@@ -109,8 +109,8 @@ def cache_prune(args: argparse.Namespace) -> int:
     no remaining entry names; the next build puts back the inputs it needs."""
     import time
 
-    from clx.build.cache import BuildCache
-    from clx.build.cache_gc import prune
+    from clx.pipeline.cache import BuildCache
+    from clx.pipeline.cache_gc import prune
 
     if args.keep_days is not None and args.keep_days < 0:
         raise UsageError("--keep-days: must be at least 0")

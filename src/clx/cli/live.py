@@ -23,7 +23,7 @@ from rich.progress import Progress as Bars
 from rich.table import Table
 from rich.text import Text
 
-from clx.build.progress import PlainProgress, Progress, SilentProgress
+from clx.pipeline.progress import PlainProgress, Progress, SilentProgress
 from clx.problems import Category, Problem
 from clx.queue.model import RunningJob
 

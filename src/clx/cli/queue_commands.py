@@ -14,9 +14,9 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from clx.build.runtime import build_is_running as running_build
 from clx.cli.course_paths import course_root, spec_path
 from clx.cli.errors import EXIT_OK, UsageError
+from clx.pipeline.runtime import build_is_running as running_build
 from clx.queue.base import SessionRecord
 from clx.queue.model import JobRecord, JobState, SessionState, WorkerRecord, utc_now
 from clx.queue.sqlite import SqliteQueue

@@ -13,7 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from clx.build.report import BuildReport, dedupe
+from clx.pipeline.report import BuildReport, dedupe
 from clx.problems import Category, Problem
 
 SCHEMA_ID = "clx-build-report/1"

@@ -15,19 +15,19 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from clx.build.backend import SqliteBackend, StallError
-from clx.build.cache import BuildCache, CacheEntry
-from clx.build.cache_gc import DEFAULT_KEEP_DAYS, prune, running_builds, sweep_files
-from clx.build.copy import CopyResult, copy_files, place_render
-from clx.build.jobs import BuildSettings, JobPlanner, PlannedJob
-from clx.build.manifest import read_manifest, sweep, write_manifest
-from clx.build.progress import PlainProgress, Progress
-from clx.build.report import BuildReport
-from clx.build.runtime import BuildRuntime
-from clx.build.versions import tool_versions
 from clx.course.course import Course, load_course
 from clx.course.layout import Layout
 from clx.course.outputs import Focus, OutputPlan, plan_outputs
+from clx.pipeline.backend import SqliteBackend, StallError
+from clx.pipeline.cache import BuildCache, CacheEntry
+from clx.pipeline.cache_gc import DEFAULT_KEEP_DAYS, prune, running_builds, sweep_files
+from clx.pipeline.copy import CopyResult, copy_files, place_render
+from clx.pipeline.jobs import BuildSettings, JobPlanner, PlannedJob
+from clx.pipeline.manifest import read_manifest, sweep, write_manifest
+from clx.pipeline.progress import PlainProgress, Progress
+from clx.pipeline.report import BuildReport
+from clx.pipeline.runtime import BuildRuntime
+from clx.pipeline.versions import tool_versions
 from clx.problems import Category, Problem, Severity
 from clx.queue.model import JobRecord, JobState
 from clx.store import atomic_write
@@ -222,7 +222,7 @@ def _remember(cache: BuildCache, p: PlannedJob, r: JobResult, now: float) -> Non
 def _prune_cache(course: Course, planned: list[PlannedJob], opts: BuildOptions,
                  report: BuildReport, started: float) -> None:
     """After a build that planned the whole course: drop what no build has needed for a
-    while (clx.build.cache_gc). Skipped while another build of the course runs, since
+    while (clx.pipeline.cache_gc). Skipped while another build of the course runs, since
     its plan may need inputs this one does not; a failure here is a warning, never a
     failed build."""
     try:

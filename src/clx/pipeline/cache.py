@@ -42,7 +42,7 @@ _SCHEMA = [
     ],
     [
         # When a build last used an entry (a hit or a recording), in Unix seconds: the
-        # garbage collector (clx.build.cache_gc) drops entries unused for long.
+        # garbage collector (clx.pipeline.cache_gc) drops entries unused for long.
         "ALTER TABLE entries ADD COLUMN used_at REAL NOT NULL DEFAULT 0",
         "UPDATE entries SET used_at = CAST(strftime('%s', created_at) AS REAL)",
         "CREATE INDEX entries_used_at ON entries (used_at)",
@@ -181,13 +181,13 @@ class BuildCache:
         return (row[0], row[1]) if row else None
 
     def clear(self) -> int:
-        """Forget every entry; the blobs stay (clx.build.cache_gc removes them)."""
+        """Forget every entry; the blobs stay (clx.pipeline.cache_gc removes them)."""
         with self._tx() as db:
             n = db.execute("DELETE FROM entries").rowcount
             db.execute("DELETE FROM output_keys")
         return n
 
-    # --- for the garbage collector (clx.build.cache_gc) --------------------------------
+    # --- for the garbage collector (clx.pipeline.cache_gc) --------------------------------
 
     def count(self) -> int:
         return self._conn.execute("SELECT count(*) FROM entries").fetchone()[0]

@@ -13,12 +13,12 @@ from pathlib import Path
 
 import jsonschema
 
-from clx.build.cache import _SCHEMA, BuildCache
-from clx.build.cache_gc import DAY, clear, prune, running_builds
-from clx.build.progress import SilentProgress
-from clx.build.run import BuildOptions, build
 from clx.cli.reporting import report_json
 from clx.dbconnect import connect
+from clx.pipeline.cache import _SCHEMA, BuildCache
+from clx.pipeline.cache_gc import DAY, clear, prune, running_builds
+from clx.pipeline.progress import SilentProgress
+from clx.pipeline.run import BuildOptions, build
 from clx.queue.sqlite import SqliteQueue
 from clx.store import BlobStore
 from clxtest import TWO_TOPICS_SPEC, write_tree

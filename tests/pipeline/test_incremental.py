@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from clx.build.progress import SilentProgress
-from clx.build.run import BuildOptions, build
+from clx.pipeline.progress import SilentProgress
+from clx.pipeline.run import BuildOptions, build
 from clxtest import TWO_TOPICS_SPEC, notebook, write_tree
 
 SPEC = TWO_TOPICS_SPEC

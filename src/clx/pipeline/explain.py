@@ -1,7 +1,7 @@
 """`clx cache explain`: why an output would or would not be rebuilt.
 
 It plans with the same options as `clx build` (clx.toml and the key flags, through
-``clx.build.run.plan_jobs``), so it asks the cache for the keys the build would use.
+``clx.pipeline.run.plan_jobs``), so it asks the cache for the keys the build would use.
 """
 
 from __future__ import annotations
@@ -9,10 +9,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from clx.build.cache import BuildCache
-from clx.build.jobs import PlannedJob
-from clx.build.run import BuildOptions, plan_jobs
 from clx.course.course import load_course
+from clx.pipeline.cache import BuildCache
+from clx.pipeline.jobs import PlannedJob
+from clx.pipeline.run import BuildOptions, plan_jobs
 
 
 def _find(planned: list[PlannedJob], target: Path) -> PlannedJob | None:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from clx.problems import Problem
 
 if TYPE_CHECKING:
-    from clx.build.cache_gc import GcResult
+    from clx.pipeline.cache_gc import GcResult
 
 
 @dataclass

@@ -8,7 +8,7 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from clx.build.runtime import KEEP_FINISHED_BUILDS, BuildRuntime, build_is_running
+from clx.pipeline.runtime import KEEP_FINISHED_BUILDS, BuildRuntime, build_is_running
 from clx.queue import JobState, NewJob, SessionState, SqliteQueue
 
 

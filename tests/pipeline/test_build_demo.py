@@ -6,11 +6,11 @@ import hashlib
 import json
 from pathlib import Path
 
-from clx.build.progress import PlainProgress, SilentProgress
-from clx.build.run import BuildOptions, build
 from clx.course.course import load_course
 from clx.course.outputs import plan_outputs
 from clx.course.variants import Format, Kind
+from clx.pipeline.progress import PlainProgress, SilentProgress
+from clx.pipeline.run import BuildOptions, build
 from clx.queue.sqlite import SqliteQueue
 
 

@@ -24,7 +24,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
-from clx.build.cache import BuildCache
+from clx.pipeline.cache import BuildCache
 from clx.queue.base import SessionRecord
 
 log = logging.getLogger(__name__)
@@ -178,11 +178,11 @@ def _remove_if_older(f: os.DirEntry[str], cutoff: float) -> int | None:
 
 def running_builds(state_dir: Path, *, exclude_pid: int | None = None) -> list[SessionRecord]:
     """Builds of the course (``state_dir`` is its ``.clx``) that are running now
-    (``clx.build.runtime.build_is_running``). Never creates the queue database."""
+    (``clx.pipeline.runtime.build_is_running``). Never creates the queue database."""
     db = state_dir / "clx.db"
     if not db.is_file():
         return []
-    from clx.build.runtime import running_builds as running
+    from clx.pipeline.runtime import running_builds as running
     from clx.queue.sqlite import SqliteQueue
 
     with SqliteQueue(db) as q:

@@ -23,13 +23,13 @@ from pathlib import Path
 
 from watchfiles import Change, watch
 
-from clx.build.progress import SilentProgress
-from clx.build.report import BuildReport
-from clx.build.run import BuildOptions, Superseded, build
-from clx.build.runtime import BuildRuntime
 from clx.course.course import default_course_root
 from clx.course.ignore import ignored_dir, ignored_file
 from clx.course.spec import SpecError
+from clx.pipeline.progress import SilentProgress
+from clx.pipeline.report import BuildReport
+from clx.pipeline.run import BuildOptions, Superseded, build
+from clx.pipeline.runtime import BuildRuntime
 from clx.queue.model import SessionState
 
 log = logging.getLogger(__name__)
