@@ -62,8 +62,9 @@ def load_course(
                 category=Category.CONFIGURATION)
         for section in spec.sections for ref in section.topics if ref.id not in entries
     ]
-    if missing:
-        raise SpecError(missing)
+    if missing:  # a topic may be missing because its link leaves the root: say so
+        links = [w for w in finder.warnings if w.message.startswith("symlink ")]
+        raise SpecError(missing + links)
     wanted = {ref.id for s in spec.sections for ref in s.topics}
     topics = {tid: finder.topic(tid, entry) for tid, entry in entries.items() if tid in wanted}
     return Course(spec, root, out, topics, warnings + finder.warnings)

@@ -267,6 +267,8 @@ class _Planner:
         n_sections = len(self.course.spec.sections)
         for g_idx, group in enumerate(self.course.spec.dir_groups):
             source = root / group.path
+            if finder.leaves_root(source):
+                continue
             if not source.is_dir():
                 self.plan.errors.append(Problem(
                     f"dir-group folder not found: {group.path}", file=self.course.spec.file,
@@ -277,6 +279,8 @@ class _Planner:
             if group.subdirs is None:
                 parts.append((source, ""))
             for sub in group.subdirs or ():
+                if finder.leaves_root(source / sub):
+                    continue
                 if (source / sub).is_dir():
                     parts.append((source / sub, sub))
                 else:
@@ -295,6 +299,7 @@ class _Planner:
                         cp = CopyOutput(p, self.course.rel(p), target_dir / rel_out, "dir-group")
                         order = (n_sections, g_idx, rel_out)
                         self.claim(cp.target, _Claim("copy", order, cp.source_rel, None, cp))
+        self.plan.warnings.extend(finder.warnings)
 
     def finish(self) -> None:
         """Keep only winning claims: drop losing notebook paths, renders and copies."""

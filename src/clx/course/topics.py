@@ -73,12 +73,47 @@ class TopicFinder:
         self.prog_lang = prog_lang
         self.skip = {p.resolve() for p in (course_root / ".clx", *skip)}
         self.warnings: list[Problem] = []
+        self.real_root = Path(os.path.realpath(course_root))
+        self._links_out: dict[Path, bool] = {}  # symlink -> leaves the root (warned once)
 
     def rel(self, p: Path) -> str:
         return p.relative_to(self.root).as_posix()
 
     def _skipped(self, p: Path) -> bool:
         return p.resolve() in self.skip
+
+    def _inside_root(self, real: Path) -> bool:
+        return real == self.real_root or self.real_root in real.parents
+
+    def leaves_root(self, p: Path) -> bool:
+        """Does ``p`` (below the course root) reach outside it through a symlink?
+
+        Nothing outside the course root is ever read or published: the first link on the
+        way that resolves outside is named in a warning (once) and ``p`` is not followed.
+        Links that stay inside the root are followed as usual.
+        """
+        try:
+            parts = p.relative_to(self.root).parts
+        except ValueError:
+            return True
+        cur = self.root
+        for part in parts:
+            cur = cur / part
+            known = self._links_out.get(cur)
+            if known is None:
+                if not cur.is_symlink():
+                    continue
+                real = Path(os.path.realpath(cur))
+                known = self._links_out[cur] = not self._inside_root(real)
+                if known:
+                    rel = self.rel(cur)
+                    self.warnings.append(_warn(
+                        f"symlink {rel} -> {real} points outside the course root; not followed",
+                        file=rel,
+                    ))
+            if known:
+                return True
+        return False
 
     def entries(self) -> dict[str, Path]:
         """Topic id → entry path, first in sorted order wins (duplicates warned)."""
@@ -89,7 +124,11 @@ class TopicFinder:
         for module in sorted(slides.iterdir(), key=lambda p: p.name):
             if not module.is_dir() or ignored_dir(module.name) or self._skipped(module):
                 continue
+            if self.leaves_root(module):
+                continue
             for entry in sorted(module.iterdir(), key=lambda p: p.name):
+                if self.leaves_root(entry):
+                    continue
                 if entry.is_dir():
                     if ignored_dir(entry.name) or self._skipped(entry):
                         continue
@@ -108,23 +147,41 @@ class TopicFinder:
         return found
 
     def walk(self, folder: Path, *, extra_dir_filter=None) -> list[tuple[str, Path]]:
-        """Files below a folder as (relpath, path), ignore rules applied, sorted by relpath."""
+        """Files below a folder as (relpath, path), ignore rules applied, sorted by relpath.
+
+        Symlinked folders inside the course root are followed (a link back to one of its
+        own ancestors is not: that would never end); links leaving the root are not.
+        """
         out: list[tuple[str, Path]] = []
-        for dirpath, dirnames, filenames in os.walk(folder):
+        if self.leaves_root(folder):
+            return out
+        for dirpath, dirnames, filenames in os.walk(folder, followlinks=True):
             d = Path(dirpath)
+            real_d = Path(os.path.realpath(d))
             dirnames[:] = [
                 n for n in dirnames
                 if not ignored_dir(n)
                 and not self._skipped(d / n)
                 and not (extra_dir_filter and extra_dir_filter(n))
+                and not self.leaves_root(d / n)
+                and not self._loops(d / n, real_d)
             ]
             for n in filenames:
                 if ignored_file(n):
                     continue
                 p = d / n
+                if self.leaves_root(p):
+                    continue
                 out.append((p.relative_to(folder).as_posix(), p))
         out.sort(key=lambda t: t[0])
         return out
+
+    @staticmethod
+    def _loops(p: Path, real_parent: Path) -> bool:
+        if not p.is_symlink():
+            return False
+        real = Path(os.path.realpath(p))
+        return real == real_parent or real in real_parent.parents
 
     def topic(self, tid: str, entry: Path) -> Topic:
         if entry.is_dir():
@@ -150,7 +207,8 @@ class TopicFinder:
         for name in imported_modules(text):
             fname = module_file_name(name, self.prog_lang)
             p = module / fname
-            if fname not in files and p.is_file() and not ignored_file(fname):
+            if (fname not in files and p.is_file() and not ignored_file(fname)
+                    and not self.leaves_root(p)):
                 files[fname] = TopicFile(fname, p, FileClass.DATA)
         diagram_targets: dict[str, str] | None = None
         for src in image_sources(text):
@@ -163,6 +221,8 @@ class TopicFinder:
                 files.setdefault(rel, self._file(rel, module / rel))
                 continue
             p = module / src
+            if self.leaves_root(p):
+                continue
             if p.is_file() and self._inside(p, module):
                 files[src] = self._file(src, p)
                 continue

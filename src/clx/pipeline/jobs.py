@@ -15,7 +15,7 @@ from typing import Any
 from clx.course.course import Course
 from clx.course.files import FileClass
 from clx.course.outputs import DiagramOutput, NotebookOutput, OutputPlan
-from clx.course.topics import Topic
+from clx.course.topics import Topic, TopicFinder
 from clx.course.variants import LANGS
 from clx.diagrams.payload import DiagramJobPayload
 from clx.notebooks.payload import NotebookJobPayload
@@ -93,10 +93,12 @@ class JobPlanner:
         if self._templates is None:
             folder = self.course.root / "templates"
             self._templates = {}
-            if folder.is_dir():
+            links = TopicFinder(self.course.root, self.course.prog_lang)
+            if folder.is_dir() and not links.leaves_root(folder):
                 for p in sorted(folder.rglob("*")):
-                    if p.is_file():
+                    if p.is_file() and not links.leaves_root(p):
                         self._templates[p.relative_to(folder).as_posix()] = self.put(p)
+            self.plan.warnings.extend(links.warnings)
         return self._templates
 
     def topic_files(self, topic: Topic, exclude: str) -> dict[str, str]:
