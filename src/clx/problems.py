@@ -15,8 +15,22 @@ from typing import Any
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 
+# C0 controls but tab and newline, DEL and the C1 range: never raw on a terminal.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
 def strip_ansi(text: str) -> str:
     return _ANSI.sub("", text)
+
+
+def printable(text: str) -> str:
+    """``text`` safe to print: colour codes dropped, other control bytes shown as ``\\xNN``.
+
+    Messages quote source text and kernel output, which may hold anything (a binary file,
+    escape sequences that retitle or clear the terminal).
+    """
+    text = strip_ansi(text).replace("\r\n", "\n")
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
 class Severity(StrEnum):
@@ -42,6 +56,11 @@ class Problem:
     severity: Severity = Severity.ERROR
     category: Category = Category.CONTENT
     detail: str | None = None  # excerpt, traceback tail, …
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "message", printable(self.message))
+        if self.detail is not None:
+            object.__setattr__(self, "detail", printable(self.detail))
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)

@@ -22,6 +22,7 @@ class Course:
     output_root: Path
     topics: dict[str, Topic]  # every topic the spec references, by id
     warnings: list[Problem] = field(default_factory=list)
+    errors: list[Problem] = field(default_factory=list)  # unlistable folders, unreadable files
 
     @property
     def prog_lang(self) -> ProgLang:
@@ -67,4 +68,4 @@ def load_course(
         raise SpecError(missing + links)
     wanted = {ref.id for s in spec.sections for ref in s.topics}
     topics = {tid: finder.topic(tid, entry) for tid, entry in entries.items() if tid in wanted}
-    return Course(spec, root, out, topics, warnings + finder.warnings)
+    return Course(spec, root, out, topics, warnings + finder.warnings, finder.errors)

@@ -17,6 +17,7 @@ from clx.course.ignore import DIAGRAM_SOURCE_DIRS
 from clx.course.languages import ProgLang, language_for_suffix
 from clx.course.layout import Layout
 from clx.course.naming import header_line, header_titles
+from clx.course.sources import read_notebook
 from clx.course.spec import SectionSpec
 from clx.course.topics import Topic, TopicFile, TopicFinder
 from clx.course.variants import Variant, all_variants
@@ -141,27 +142,36 @@ class _Planner:
         self.course = course
         self.focus = focus
         self.layout = Layout(course.output_root, course.spec.name)
-        self.plan = OutputPlan(course, self.layout)
+        self.plan = OutputPlan(course, self.layout, errors=list(course.errors))
         self.claims: dict[Path, _Claim] = {}
         self.diagrams: dict[str, DiagramOutput] = {}
         self._titles: dict[str, dict[str, str]] = {}
+        self._unusable: dict[str, bool] = {}  # notebook source -> cannot be read as text
+
+    def unusable(self, topic: Topic, f: TopicFile) -> bool:
+        """Is this notebook unreadable, binary or not UTF-8? Reported once, then skipped."""
+        rel = topic.source_rel(f)
+        if rel not in self._unusable:
+            text, problem = read_notebook(f.path, rel)
+            self._unusable[rel] = problem is not None
+            if problem is not None:
+                self.plan.errors.append(problem)
+            else:
+                self._titles_of(rel, f, text or "")
+        return self._unusable[rel]
 
     def warn(self, message: str, file: str | None = None, line: int | None = None) -> None:
         self.plan.warnings.append(Problem(message, file=file, line=line, severity=Severity.WARNING))
 
     def titles(self, topic: Topic, f: TopicFile) -> dict[str, str]:
-        rel = topic.source_rel(f)
-        if rel not in self._titles:
-            try:
-                raw = f.path.read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError):
-                raw = ""
-            stem = f.path.name.rsplit(".", 1)[0]
-            titles, warning = header_titles(raw, stem)
-            if warning:
-                self.warn(warning, rel, header_line(raw))
-            self._titles[rel] = titles
-        return self._titles[rel]
+        return self._titles[topic.source_rel(f)]  # read by unusable() first
+
+    def _titles_of(self, rel: str, f: TopicFile, raw: str) -> None:
+        stem = f.path.name.rsplit(".", 1)[0]
+        titles, warning = header_titles(raw, stem)
+        if warning:
+            self.warn(warning, rel, header_line(raw))
+        self._titles[rel] = titles
 
     def claim(self, target: Path, claim: _Claim) -> None:
         old = self.claims.get(target)
@@ -213,7 +223,9 @@ class _Planner:
         for f in topic.files:
             if f.cls is not FileClass.NOTEBOOK:
                 continue
-            number += 1
+            number += 1  # an unusable notebook keeps its number, so the others keep theirs
+            if self.unusable(topic, f):
+                continue
             pl = language_for_suffix(f.path.suffix)
             assert pl is not None
             notebook_langs.append(pl)
@@ -300,6 +312,7 @@ class _Planner:
                         order = (n_sections, g_idx, rel_out)
                         self.claim(cp.target, _Claim("copy", order, cp.source_rel, None, cp))
         self.plan.warnings.extend(finder.warnings)
+        self.plan.errors.extend(finder.errors)
 
     def finish(self) -> None:
         """Keep only winning claims: drop losing notebook paths, renders and copies."""

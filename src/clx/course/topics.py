@@ -7,6 +7,7 @@ order of files never depend on the file system.
 from __future__ import annotations
 
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from clx.course.files import (
 )
 from clx.course.ignore import ignored_dir, ignored_file
 from clx.course.languages import ProgLang
+from clx.course.sources import read_error
 from clx.problems import Problem, Severity
 
 
@@ -73,6 +75,7 @@ class TopicFinder:
         self.prog_lang = prog_lang
         self.skip = {p.resolve() for p in (course_root / ".clx", *skip)}
         self.warnings: list[Problem] = []
+        self.errors: list[Problem] = []  # folders that cannot be listed, files not readable
         self.real_root = Path(os.path.realpath(course_root))
         self._links_out: dict[Path, bool] = {}  # symlink -> leaves the root (warned once)
 
@@ -115,18 +118,36 @@ class TopicFinder:
                 return True
         return False
 
+    def _cannot_list(self, e: OSError) -> None:
+        folder = Path(e.filename) if e.filename else self.root
+        try:
+            rel = self.rel(folder)
+        except ValueError:
+            rel = str(folder)
+        self.errors.append(Problem(f"cannot list folder: {e.strerror or e}", file=rel))
+
+    def _listing(self, folder: Path) -> list[Path]:
+        try:
+            with os.scandir(folder) as it:
+                return sorted((folder / e.name for e in it), key=lambda p: p.name)
+        except OSError as e:
+            if e.filename is None:
+                e.filename = str(folder)
+            self._cannot_list(e)
+            return []
+
     def entries(self) -> dict[str, Path]:
         """Topic id → entry path, first in sorted order wins (duplicates warned)."""
         slides = self.root / "slides"
         found: dict[str, Path] = {}
         if not slides.is_dir():
             return found
-        for module in sorted(slides.iterdir(), key=lambda p: p.name):
+        for module in self._listing(slides):
             if not module.is_dir() or ignored_dir(module.name) or self._skipped(module):
                 continue
             if self.leaves_root(module):
                 continue
-            for entry in sorted(module.iterdir(), key=lambda p: p.name):
+            for entry in self._listing(module):
                 if self.leaves_root(entry):
                     continue
                 if entry.is_dir():
@@ -155,7 +176,9 @@ class TopicFinder:
         out: list[tuple[str, Path]] = []
         if self.leaves_root(folder):
             return out
-        for dirpath, dirnames, filenames in os.walk(folder, followlinks=True):
+        for dirpath, dirnames, filenames in os.walk(
+            folder, followlinks=True, onerror=self._cannot_list
+        ):
             d = Path(dirpath)
             real_d = Path(os.path.realpath(d))
             dirnames[:] = [
@@ -185,13 +208,24 @@ class TopicFinder:
 
     def topic(self, tid: str, entry: Path) -> Topic:
         if entry.is_dir():
-            files = []
-            for relpath, p in self.walk(entry):
-                files.append(self._file(relpath, p))
-            return Topic(tid, entry, self.rel(entry), False, tuple(files))
+            files = [self._file(relpath, p) for relpath, p in self.walk(entry)]
+            return Topic(tid, entry, self.rel(entry), False, tuple(f for f in files if f))
         return Topic(tid, entry, self.rel(entry), True, tuple(self._file_topic_files(entry)))
 
-    def _file(self, relpath: str, p: Path) -> TopicFile:
+    def _file(self, relpath: str, p: Path) -> TopicFile | None:
+        """The file as a topic file; None (and an error) if it cannot be read."""
+        try:  # non-blocking: a named pipe must not hang the build
+            fd = os.open(p, os.O_RDONLY | os.O_NONBLOCK)
+            try:
+                regular = stat.S_ISREG(os.fstat(fd).st_mode)
+            finally:
+                os.close(fd)
+        except OSError as e:
+            self.errors.append(Problem(read_error(e), file=self.rel(p)))
+            return None
+        if not regular:
+            self.errors.append(Problem("not a regular file (a pipe or device?)", file=self.rel(p)))
+            return None
         cls, warning = classify(p.name)
         if warning:
             self.warnings.append(_warn(warning, file=self.rel(p)))
@@ -199,7 +233,8 @@ class TopicFinder:
 
     def _file_topic_files(self, entry: Path) -> list[TopicFile]:
         module = entry.parent
-        files = {entry.name: self._file(entry.name, entry)}
+        first = self._file(entry.name, entry)
+        files = {entry.name: first} if first else {}
         try:
             text = entry.read_text(encoding="utf-8", errors="replace")
         except OSError:
@@ -218,13 +253,15 @@ class TopicFinder:
                 diagram_targets = self._module_diagrams(module)
             if src in diagram_targets:
                 rel = diagram_targets[src]
-                files.setdefault(rel, self._file(rel, module / rel))
+                if rel not in files and (f := self._file(rel, module / rel)):
+                    files[rel] = f
                 continue
             p = module / src
             if self.leaves_root(p):
                 continue
             if p.is_file() and self._inside(p, module):
-                files[src] = self._file(src, p)
+                if f := self._file(src, p):
+                    files[src] = f
                 continue
             line = text.count("\n", 0, text.find(src)) + 1
             self.warnings.append(_warn(
