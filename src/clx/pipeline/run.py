@@ -22,6 +22,7 @@ from clx.pipeline.backend import SqliteBackend, StallError
 from clx.pipeline.cache import BuildCache, CacheEntry
 from clx.pipeline.cache_gc import DEFAULT_KEEP_DAYS, prune, running_builds, sweep_files
 from clx.pipeline.copy import CopyResult, copy_files, place_render
+from clx.pipeline.durations import prioritize, record_finished
 from clx.pipeline.jobs import BuildSettings, JobPlanner, PlannedJob
 from clx.pipeline.manifest import read_manifest, sweep, write_manifest
 from clx.pipeline.progress import PlainProgress, Progress
@@ -129,11 +130,13 @@ def build(opts: BuildOptions, runtime: BuildRuntime | None = None) -> BuildRepor
                 results[i] = hit
         opts.progress.start(_by_kind(to_run), _by_kind(
             [p for i, p in enumerate(planned) if i in results]))
+        prioritize(to_run, course.state_dir)  # longest expected first
         try:
             _run_jobs(runtime, course.state_dir / "clx.db", to_run, plan.copies, opts, report,
                       copies, counts=_worker_counts(planned, opts) if runtime else None)
         finally:
             opts.progress.stop()
+            record_finished(to_run, report.finished, course.state_dir)
             for i, p in enumerate(planned):
                 if i not in results:
                     results[i] = _result_of(p, report)
