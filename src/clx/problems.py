@@ -56,6 +56,8 @@ class Problem:
     severity: Severity = Severity.ERROR
     category: Category = Category.CONTENT
     detail: str | None = None  # excerpt, traceback tail, …
+    # When ``file`` is shared by several notebooks (a course template): those that met it.
+    sources: tuple[str, ...] = field(default_factory=tuple)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "message", printable(self.message))
@@ -65,6 +67,7 @@ class Problem:
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["variants"] = list(self.variants)
+        d["sources"] = list(self.sources)
         d["severity"] = str(self.severity)
         d["category"] = str(self.category)
         return d
@@ -80,6 +83,7 @@ class Problem:
             severity=Severity(d.get("severity", "error")),
             category=Category(d.get("category", "content")),
             detail=d.get("detail"),
+            sources=tuple(d.get("sources") or ()),
         )
 
     def format(self) -> str:

@@ -143,3 +143,43 @@ def test_ipynb_bytes_format(settings):
     data = only_output(render(settings, '# %%\ns = "Grüße"\n'))
     assert data.endswith(b"}\n") and "Grüße".encode() in data
     assert data.startswith(b'{\n "cells": [\n  {\n')
+
+
+def test_names_of_earlier_course_macros(settings, read):
+    """Course-local macros.j2 of earlier predecessor versions use `name` and `source_name`."""
+    course_macros = (
+        "{% macro header(title_de, title_en) -%}\n"
+        "%% [markdown]\n# <!-- {{ source_name }} | {{ name }} -->\n"
+        "{%- endmacro %}\n"
+    )
+    text = '# j2 from "macros.j2" import header\n# {{ header("Eins", "One") }}\n'
+    result = render(settings, text, course_templates={"macros.j2": course_macros})
+    assert result.problems == []
+    assert read.ipynb_cells(only_output(result)) == [("markdown", f"<!-- {PATH} | 01 Titel -->")]
+
+
+def test_broken_course_template_is_located_in_the_template(settings):
+    """An error inside a course template names the template and its line, not the deck's
+    call line, so every deck that uses it reports the same (groupable) problem."""
+    course_macros = (
+        "{% macro header(title_de, title_en) -%}\n"
+        "%% [markdown]\n"
+        "# {{ titel }}\n"  # line 3: undefined
+        "{%- endmacro %}\n"
+    )
+    text = '# j2 from "macros.j2" import header\n\n# {{ header("Eins", "One") }}\n'
+    [problem] = render(settings, text, course_templates={"macros.j2": course_macros}).problems
+    assert (problem.file, problem.line) == ("templates/macros.j2", 3)
+    assert problem.message == "UndefinedError: 'titel' is undefined"
+    assert problem.sources == (PATH,)
+    syntax = "{% macro header(title_de, title_en) -%}\n# {% if %}\n{%- endmacro %}\n"
+    [problem] = render(settings, text, course_templates={"macros.j2": syntax}).problems
+    assert (problem.file, problem.line) == ("templates/macros.j2", 2)
+    assert problem.message.startswith("TemplateSyntaxError")
+
+
+def test_broken_template_beside_the_notebook_is_located_there(settings):
+    text = '# %%\nx = 1\n\n# j2 include "snippet.py"\n'
+    files = {"part/snippet.py": b"# %%\n\ny = {{ nirgends }}\n"}
+    [problem] = render(settings, text, topic_files=files, notebook_dir="part").problems
+    assert (problem.file, problem.line) == (PATH.rsplit("/", 1)[0] + "/snippet.py", 3)

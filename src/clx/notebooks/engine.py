@@ -34,7 +34,7 @@ from clx.problems import Category, Problem, Severity
 
 _TRACEBACK_TAIL = 25  # lines of a kernel traceback kept in a Problem's detail
 
-_ErrorKey = tuple[str, int | None, Category, str | None]
+_ErrorKey = tuple[str, int | None, Category, str | None, str | None]
 
 
 @dataclass
@@ -53,8 +53,10 @@ class _Collector:
         line: int | None = None,
         category: Category = Category.CONTENT,
         detail: str | None = None,
+        file: str | None = None,
     ) -> None:
-        self.errors.setdefault((message, line, category, detail), []).extend(variants)
+        """``file``: a template shared with other notebooks, if the error lies there."""
+        self.errors.setdefault((message, line, category, detail, file), []).extend(variants)
 
     def warn(self, line: int | None, message: str) -> None:
         self.warnings.setdefault((line, message), None)
@@ -64,13 +66,14 @@ class _Collector:
         found = [
             Problem(
                 message=message,
-                file=self.path,
+                file=file or self.path,
                 line=line,
                 variants=tuple(v.label for v in sorted(set(vs), key=rank.__getitem__)),
                 category=category,
                 detail=detail,
+                sources=(self.path,) if file else (),
             )
-            for (message, line, category, detail), vs in self.errors.items()
+            for (message, line, category, detail, file), vs in self.errors.items()
         ]
         found += [
             Problem(message=message, file=self.path, line=line, severity=Severity.WARNING)
@@ -154,12 +157,12 @@ class _LanguageJob:
             beside=src.topic_files,
             notebook_dir=src.notebook_dir,
             course_templates=src.course_templates,
+            name=self.page_title,
+            source_name=src.path,
         )
         self.templates_used.update(expanded.templates_used)
         if isinstance(expanded, TemplateFailure):
-            self.collector.fail(
-                variants, expanded.message, line=expanded.line, detail=expanded.detail
-            )
+            self._template_failed(expanded, variants)
             return None
         try:
             cells = parse_cells(expanded, LANGUAGES[src.prog_lang].jupytext_format)
@@ -171,6 +174,16 @@ class _LanguageJob:
             for warning in tags.check_cell(cell):
                 self.collector.warn(warning.line, warning.message)
         return cells
+
+    def _template_failed(self, failure: TemplateFailure, variants: list[Variant]) -> None:
+        """A template error; one inside a course template or a file beside the notebook
+        is located there (every deck using it then reports the same problem), one in
+        clx's bundled templates at the deck's line that called it."""
+        shared = _template_path(self.src, failure)
+        if shared is None:
+            self.collector.fail(variants, failure.message, line=failure.line, detail=failure.detail)
+        else:
+            self.collector.fail(variants, failure.message, line=failure.template_line, file=shared)
 
     def _write_plain(self, variant: Variant, cells: list[SourceCell]) -> None:
         nb = self._kind_notebook(cells, variant.kind)[0]
@@ -307,3 +320,15 @@ class _LanguageJob:
                 category=Category.INFRASTRUCTURE,
                 detail=traceback.format_exc(limit=8),
             )
+
+
+def _template_path(src: NotebookSource, failure: TemplateFailure) -> str | None:
+    """The course-relative path of the author's template a failure lies in, if any."""
+    if failure.template is None or failure.template_line is None:
+        return None
+    if failure.template_origin == "course":
+        return f"templates/{failure.template}"
+    if failure.template_origin == "beside":
+        folder = src.path.rsplit("/", 1)[0] if "/" in src.path else ""
+        return f"{folder}/{failure.template}" if folder else failure.template
+    return None

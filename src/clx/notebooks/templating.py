@@ -58,12 +58,20 @@ class Expanded:
 
 @dataclass(frozen=True)
 class TemplateFailure:
-    """A Jinja error of the notebook; ``line`` is in the notebook source."""
+    """A Jinja error of the notebook; ``line`` is in the notebook source.
+
+    When the error lies inside a loaded template, ``template`` names it, ``template_line``
+    is its line there and ``template_origin`` says where it was found ("beside" the
+    notebook, in the "course" templates, or "bundled" with clx).
+    """
 
     message: str
     line: int | None
     detail: str | None
     templates_used: tuple[str, ...]
+    template: str | None = None
+    template_line: int | None = None
+    template_origin: str | None = None
 
 
 # -- bundled files -----------------------------------------------------------------------
@@ -109,6 +117,7 @@ class _SearchPathLoader(jinja2.BaseLoader):
         self.course_templates = course_templates
         self.prog_lang = prog_lang
         self.loaded: set[str] = set()
+        self.origins: dict[str, str] = {}  # name -> "beside" / "course" / "bundled"
 
     def get_source(
         self, environment: jinja2.Environment, template: str
@@ -119,15 +128,16 @@ class _SearchPathLoader(jinja2.BaseLoader):
         key = posixpath.join(self.notebook_dir, name) if self.notebook_dir else name
         data = self.beside.get(key)
         if data is not None:
-            source = data.decode("utf-8")
+            source, origin = data.decode("utf-8"), "beside"
         elif name in self.course_templates:
-            source = self.course_templates[name]
+            source, origin = self.course_templates[name], "course"
         else:
             bundled = _bundled_file(self.prog_lang, name)
             if bundled is None:
                 raise jinja2.TemplateNotFound(template)
-            source = bundled
+            source, origin = bundled, "bundled"
         self.loaded.add(name)
+        self.origins[name] = origin
         return source, name, lambda: True
 
 
@@ -287,10 +297,17 @@ def expand(
     beside: Mapping[str, bytes],
     notebook_dir: str,
     course_templates: Mapping[str, str],
+    name: str = "",
+    source_name: str = "",
 ) -> Expanded | TemplateFailure:
-    """Render the source for one (language, format); never raises for template errors."""
+    """Render the source for one (language, format); never raises for template errors.
+
+    ``name`` (the output name without extension) and ``source_name`` (the source path
+    relative to the course root) are globals that earlier course macros use.
+    """
     loader = _SearchPathLoader(beside, notebook_dir, course_templates, prog_lang)
     env = make_environment(loader, prog_lang, lang, fmt, author, organization)
+    env.globals.update(name=name, source_name=source_name)
     tracker = _LiteralTracker()
     env.filters[_DATA_FILTER] = tracker.filter()
     chunks: list[tuple[int, str, bool]] = []
@@ -303,7 +320,7 @@ def expand(
             line = template.get_corresponding_lineno(frame.f_lineno)
             chunks.append((line, chunk, tracker.take(chunk)))
     except Exception:
-        return _failure(env, sys.exc_info(), tuple(sorted(loader.loaded)))
+        return _failure(env, sys.exc_info(), tuple(sorted(loader.loaded)), loader.origins)
     return _with_origins(chunks, tuple(sorted(loader.loaded)))
 
 
@@ -330,6 +347,7 @@ def _failure(
     env: jinja2.Environment,
     exc_info: tuple[type[BaseException], BaseException, TracebackType] | Any,
     used: tuple[str, ...],
+    origins: Mapping[str, str],
 ) -> TemplateFailure:
     _, exc, _ = exc_info
     assert exc is not None
@@ -353,13 +371,17 @@ def _failure(
     if isinstance(exc, jinja2.TemplateSyntaxError):
         if exc.name is None or exc.filename == MAIN_TEMPLATE_FILENAME:
             main_line = exc.lineno
+            inner = None
         else:
-            detail = f"in template {exc.name}, line {exc.lineno}"
-    elif inner is not None and main_line is not None:
+            inner = (exc.name, exc.lineno)
+    if inner is not None:
         detail = f"in template {inner[0]}, line {inner[1]}"
     return TemplateFailure(
         message=f"{type(exc).__name__}: {message}",
         line=main_line,
         detail=detail,
         templates_used=used,
+        template=inner[0] if inner else None,
+        template_line=inner[1] if inner else None,
+        template_origin=origins.get(inner[0]) if inner else None,
     )
