@@ -110,7 +110,11 @@ def test_failures_exit_1_with_locations_tool_missing_once(make_course) -> None:
     # the missing tool: once as it happens (as a configuration problem), once in the summary
     assert doc["jobs"]["plantuml"] == {"failed": 3}
     config = [e for e in doc["errors"] if e["category"] == "configuration"]
-    assert len(config) == 3 and all("plantuml jar not found" in e["message"] for e in config)
+    # one entry in JSON as in text, so the counts agree
+    [entry] = config
+    assert "plantuml jar not found" in entry["message"] and "affects 3 source(s)" in entry["message"]
+    assert doc["error_count"] == len(doc["errors"])
+    assert f"build {doc['error_count']} error(s)" in r.stderr
     lines = [line for line in r.stderr.splitlines() if "plantuml jar not found" in line]
     assert len(lines) == 2, r.stderr
     assert lines[0].startswith("clx: configuration problem")

@@ -9,55 +9,18 @@ field changes meaning or disappears.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from clx.pipeline.report import BuildReport, dedupe
-from clx.problems import Category, Problem
+from clx.pipeline.report import BuildReport
 
 SCHEMA_ID = "clx-build-report/1"
 _CACHED_STATES = ("cached", "cached-failed")
 
 
-def collapse_configuration(problems: list[Problem]) -> list[Problem]:
-    """One entry per configuration message, naming how many sources it hit.
-
-    A missing tool fails every job that needs it with the same message; listing it once
-    per notebook would bury the one thing the user has to do (install the tool).
-    """
-    groups: dict[str, list[Problem]] = {}
-    out: list[Problem] = []
-    for p in problems:
-        if p.is_error and p.category is Category.CONFIGURATION:
-            if p.message not in groups:
-                groups[p.message] = []
-                out.append(p)
-            groups[p.message].append(p)
-        else:
-            out.append(p)
-    result = []
-    for p in out:
-        group = groups.get(p.message) if p.category is Category.CONFIGURATION else None
-        if group is not None and p.is_error:
-            files = sorted({g.file for g in group if g.file})
-            shown = ", ".join(files[:3]) + (f" and {len(files) - 3} more" if len(files) > 3 else "")
-            p = replace(
-                p,
-                file=None,
-                line=None,
-                variants=(),
-                target=None,
-                message=p.message
-                + (f" (affects {len(files)} source(s): {shown})" if files else ""),
-            )
-        result.append(p)
-    return result
-
-
 def render_text(report: BuildReport) -> str:
-    """The build's text report with configuration errors collapsed (see above)."""
-    return replace(report, errors=collapse_configuration(report.errors)).render_text()
+    """The build's text report (each problem once, configuration errors collapsed)."""
+    return report.render_text()
 
 
 def _job_seconds(report: BuildReport) -> dict[str, dict[str, float | int]]:
@@ -96,8 +59,6 @@ def report_json(
         "misses": jobs_total - hits,
     }
     doc["timings"] = {"wall_seconds": doc["wall_seconds"], "jobs": _job_seconds(report)}
-    doc["error_count"] = len(dedupe(report.errors))
-    doc["warning_count"] = len(dedupe(report.warnings))
     doc["paths"] = {
         "spec": str(spec.resolve()),
         "course_root": str(course_root) if course_root else None,

@@ -7,9 +7,10 @@ assert on it without parsing output.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
+from clx.pipeline.problem_groups import errors_of, group, variants_text
 from clx.problems import Problem
 
 if TYPE_CHECKING:
@@ -28,6 +29,8 @@ class BuildReport:
     interrupted: bool = False
     finished: dict[int, Any] = field(default_factory=dict)  # job id -> JobRecord (this build)
     cache_gc: GcResult | None = None  # what the clean-up after the build freed, if anything
+    output_root: str | None = None  # where the outputs went
+    output_trees: list[str] = field(default_factory=list)  # course trees below it that exist
 
     @property
     def ok(self) -> bool:
@@ -36,27 +39,36 @@ class BuildReport:
     def count(self, kind: str, state: str, n: int = 1) -> None:
         self.jobs_by_kind.setdefault(kind, Counter())[state] += n
 
+    def error_entries(self) -> list[Problem]:
+        """Errors as reported: once per location and message (clx.pipeline.problem_groups)."""
+        return errors_of(self.errors)
+
+    def warning_entries(self) -> list[Problem]:
+        return group(self.warnings)
+
     def to_dict(self) -> dict[str, Any]:
+        errors, warnings = self.error_entries(), self.warning_entries()
         return {
             "ok": self.ok,
             "wall_seconds": round(self.wall_seconds, 3),
             "jobs": {k: dict(v) for k, v in sorted(self.jobs_by_kind.items())},
             "copies": {"written": self.copies_written, "unchanged": self.copies_unchanged},
             "outputs": self.outputs,
-            "errors": [p.to_dict() for p in self.errors],
-            "warnings": [p.to_dict() for p in self.warnings],
+            "errors": [p.to_dict() for p in errors],
+            "warnings": [p.to_dict() for p in warnings],
+            "error_count": len(errors),
+            "warning_count": len(warnings),
             "interrupted": self.interrupted,
             **({"cache_gc": self.cache_gc.to_dict()} if self.cache_gc else {}),
         }
 
     def render_text(self) -> str:
+        errors, warnings = self.error_entries(), self.warning_entries()
         lines = []
-        for w in dedupe(self.warnings):
-            lines.append(w.format())
-        for e in dedupe(self.errors):
-            lines.append(e.format())
-            if e.detail:
-                lines.extend("    " + d for d in e.detail.splitlines()[:8])
+        for w in warnings:
+            lines.extend(_entry(w, detail_lines=0))
+        for e in errors:
+            lines.extend(_entry(e, detail_lines=8))
         lines.append("")
         for kind, states in sorted(self.jobs_by_kind.items()):
             parts = ", ".join(f"{n} {s}" for s, n in sorted(states.items()))
@@ -65,21 +77,22 @@ class BuildReport:
         if self.cache_gc is not None and self.cache_gc.freed:
             lines.append(f"cache: pruned {self.cache_gc.summary()}")
         status = "interrupted" if self.interrupted else (
-            "ok" if self.ok else f"{len(dedupe(self.errors))} error(s)")
+            "ok" if self.ok else f"{len(errors)} error(s)")
         lines.append(
-            f"build {status}: {self.outputs} outputs, {len(dedupe(self.warnings))} warning(s), "
+            f"build {status}: {self.outputs} outputs, {len(warnings)} warning(s), "
             f"{self.wall_seconds:.1f} s"
         )
+        if self.output_root is not None:
+            lines.append(f"outputs in {self.output_root}")
+            lines.extend(f"  {tree}" for tree in self.output_trees)
         return "\n".join(lines)
 
 
-def dedupe(problems: list[Problem]) -> list[Problem]:
-    """Each problem once per source location and message (warnings repeat per variant)."""
-    seen: set[tuple] = set()
-    out = []
-    for p in problems:
-        key = (p.severity, p.file, p.line, p.message, p.variants, p.target)
-        if key not in seen:
-            seen.add(key)
-            out.append(p)
-    return out
+def _entry(p: Problem, *, detail_lines: int) -> list[str]:
+    """One report entry: its line, the notebooks of a shared template, the detail."""
+    lines = [replace(p, variants=variants_text(p.variants)).format()]
+    if p.sources:
+        lines.append("    in " + ", ".join(p.sources))
+    if p.detail and detail_lines:
+        lines.extend("    " + d for d in p.detail.splitlines()[:detail_lines])
+    return lines

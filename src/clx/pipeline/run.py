@@ -151,6 +151,8 @@ def build(opts: BuildOptions, runtime: BuildRuntime | None = None) -> BuildRepor
         planned_paths += [t.with_suffix(".svg") for d in plan.diagrams for t in d.targets]
     produced = {p for p in planned_paths if p.exists()}
     report.outputs = len(produced)
+    report.output_root = str(course.output_root)
+    report.output_trees = [layout.relative(t) for t in layout.roots() if t.is_dir()]
     # A focused or interrupted build saw only part of the course: it must not sweep.
     complete = not report.interrupted and focus.everything
     _update_manifest(layout, produced, complete=complete)
@@ -359,15 +361,17 @@ def _job_problems(job: JobRecord, p: PlannedJob | None) -> list[Problem]:
     if not problems:
         problems = [Problem(f"job {job.id} ({job.kind}) failed without a message",
                             category=Category.INFRASTRUCTURE)]
-    if p is not None:
-        problems = [
-            pr if pr.file and (pr.variants or pr.target) else replace(
-                pr, file=pr.file or p.source_rel,
-                variants=pr.variants or tuple(p.variants),
-                target=pr.target or (p.diagram.render_target if p.diagram else None))
-            for pr in problems
-        ]
-    return problems
+    return [_locate(pr, p) for pr in problems]
+
+
+def _locate(pr: Problem, p: PlannedJob | None) -> Problem:
+    """A job's problem with the job's file and variants (or render target) where it
+    names none, so problems of the two languages' jobs can be grouped in the report."""
+    if p is None or (pr.file and (pr.variants or pr.target)):
+        return pr
+    return replace(pr, file=pr.file or p.source_rel,
+                   variants=pr.variants or tuple(p.variants),
+                   target=pr.target or (p.diagram.render_target if p.diagram else None))
 
 
 def _result_of(p: PlannedJob, report: BuildReport) -> JobResult:
@@ -379,11 +383,13 @@ def _result_of(p: PlannedJob, report: BuildReport) -> JobResult:
                                 category=Category.INFRASTRUCTURE)]
         return JobResult("not finished", problems)
     result = job.result or {}
-    warnings = [Problem.from_dict(w) for w in result.get("warnings", [])]
+    warnings = [_locate(Problem.from_dict(w), p) for w in result.get("warnings", [])]
     written = {str(f) for f in result.get("files", [])}
     if job.state is JobState.SUCCEEDED:
         return JobResult("succeeded", warnings, written)
-    return JobResult(str(job.state), warnings + _job_problems(job, p), written)
+    # A failed job's error repeats the warnings of its result: keep them once.
+    errors = [pr for pr in _job_problems(job, p) if pr.is_error or not warnings]
+    return JobResult(str(job.state), warnings + errors, written)
 
 
 # --- placing results and reporting -----------------------------------------------------
