@@ -6,9 +6,13 @@ the page, this fails and names what is missing.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from clx.cli import config
+from clx.course.ignore import IGNORED_DIRS
+from clx.course.languages import LANGUAGES
+from clx.notebooks import tags
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 
@@ -21,3 +25,19 @@ def test_every_clx_toml_key_is_documented() -> None:
     page = _page("configuration.md")
     missing = [key for key in config._KEYS if f"| `{key}` |" not in page]
     assert not missing, f"docs/configuration.md lacks a table row for: {missing}"
+
+
+def test_every_report_field_is_documented() -> None:
+    schema = json.loads(_page("build-report.schema.json"))
+    page = _page("report.md")
+    fields = [*schema["properties"], *schema["$defs"]["problem"]["properties"]]
+    missing = [name for name in fields if f"| `{name}` |" not in page]
+    assert not missing, f"docs/report.md lacks a table row for the report fields: {missing}"
+
+
+def test_every_tag_and_language_is_in_the_course_reference() -> None:
+    page = _page("course-reference.md")
+    missing = [f"tag {t}" for t in sorted(tags.KNOWN_TAGS) if f"| `{t}` |" not in page]
+    missing += [f"language {lang}" for lang in LANGUAGES if f"| `{lang}` |" not in page]
+    missing += [f"ignored folder {d}" for d in sorted(IGNORED_DIRS) if f"`{d}`" not in page]
+    assert not missing, f"docs/course-reference.md does not cover: {missing}"
