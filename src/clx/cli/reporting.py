@@ -57,6 +57,7 @@ def report_json(
         "hits": hits,
         "failed_hits": states["cached-failed"],
         "misses": jobs_total - hits,
+        "restored": report.restored,
     }
     doc["timings"] = {"wall_seconds": doc["wall_seconds"], "jobs": _job_seconds(report)}
     doc["paths"] = {

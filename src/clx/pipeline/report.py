@@ -22,6 +22,7 @@ class BuildReport:
     jobs_by_kind: dict[str, Counter[str]] = field(default_factory=dict)  # kind -> state -> n
     copies_written: int = 0
     copies_unchanged: int = 0
+    restored: int = 0  # job outputs a cache hit wrote because they were missing or differed
     outputs: int = 0
     wall_seconds: float = 0.0
     errors: list[Problem] = field(default_factory=list)
@@ -73,6 +74,7 @@ class BuildReport:
         for kind, states in sorted(self.jobs_by_kind.items()):
             parts = ", ".join(f"{n} {s}" for s, n in sorted(states.items()))
             lines.append(f"{kind}: {parts}")
+        lines.extend(self._cache_lines())
         lines.append(f"copies: {self.copies_written} written, {self.copies_unchanged} unchanged")
         if self.cache_gc is not None and self.cache_gc.freed:
             lines.append(f"cache: pruned {self.cache_gc.summary()}")
@@ -86,6 +88,18 @@ class BuildReport:
             lines.append(f"outputs in {self.output_root}")
             lines.extend(f"  {tree}" for tree in self.output_trees)
         return "\n".join(lines)
+
+    def _cache_lines(self) -> list[str]:
+        """What the cache did: a rebuild after deleting the outputs must not read like a
+        no-op, and an unchanged one should say that nothing needed writing."""
+        total = sum(sum(states.values()) for states in self.jobs_by_kind.values())
+        hits = sum(states[s] for states in self.jobs_by_kind.values()
+                   for s in ("cached", "cached-failed"))
+        if not hits:
+            return []
+        done = (f"{self.restored} file(s) restored" if self.restored
+                else "outputs already up to date")
+        return [f"cache: {hits} of {total} job(s) answered, {done}"]
 
 
 def _entry(p: Problem, *, detail_lines: int) -> list[str]:

@@ -80,6 +80,7 @@ class JobResult:
     state: str  # succeeded / failed / cancelled / cached / cached-failed / not finished
     problems: list[Problem] = field(default_factory=list)
     written: set[str] = field(default_factory=set)  # output paths that hold this build's bytes
+    restored: int = 0  # outputs a cache hit had to write (missing or different)
 
 
 def default_notebook_workers() -> int:
@@ -179,18 +180,22 @@ def _restore(cache: BuildCache, p: PlannedJob, opts: BuildOptions) -> JobResult 
     if data is None:
         return None  # a blob is missing or corrupt: run the job again
     written = set()
+    restored = 0
     for label, content in data.items():
         path = p.labels.get(label)
         if path is not None:
             try:
-                atomic_write(Path(path), content)
+                restored += atomic_write(Path(path), content)
             except OSError:
                 return None  # run the job; a write failure there reaches the report
             written.add(path)
     cache.remember_paths(p.job.cache_key, p.labels, now=opts.clock())
+    # Diagram hits restore .clx/renders; their placement counts as copies written.
+    restored = 0 if p.diagram is not None else restored
     if not entry.failed:
-        return JobResult("cached", [w for w in entry.problems if not w.is_error], written)
-    return JobResult("cached-failed", _cached_problems(entry, p), written)
+        return JobResult("cached", [w for w in entry.problems if not w.is_error], written,
+                         restored)
+    return JobResult("cached-failed", _cached_problems(entry, p), written, restored)
 
 
 def _cached_problems(entry: CacheEntry, p: PlannedJob) -> list[Problem]:
@@ -399,6 +404,7 @@ def _place_and_report(planned: list[PlannedJob], results: dict[int, JobResult],
     for i, p in enumerate(planned):
         r = results[i]
         report.count(p.job.kind, r.state)
+        report.restored += r.restored
         for prob in r.problems:
             (report.errors if prob.is_error else report.warnings).append(prob)
         if p.diagram is not None and r.state in ("succeeded", "cached"):
