@@ -7,15 +7,47 @@ so they are set here and nowhere else.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import logging
+import os
 import sqlite3
-from collections.abc import Sequence
+import threading
+import time
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from clx.problems import ConfigurationError
 
+log = logging.getLogger(__name__)
+
 BUSY_TIMEOUT_SECONDS = 30.0
 
 Migrations = Sequence[Sequence[str]]
+
+
+class NewerSchemaError(RuntimeError):
+    """The database was written by a newer clx; this one cannot use it."""
+
+
+class _Damaged(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+_DAMAGE_CODES = {sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB}
+_recoveries: list[str] = []
+_recoveries_lock = threading.Lock()
+
+
+def take_recoveries() -> list[str]:
+    """One line per database this process found damaged and moved aside since the last
+    call; the build reports them as warnings, other commands print them."""
+    with _recoveries_lock:
+        out = list(_recoveries)
+        _recoveries.clear()
+    return out
 
 
 def connect(
@@ -25,6 +57,7 @@ def connect(
     name: str = "database",
     busy_timeout: float = BUSY_TIMEOUT_SECONDS,
     pragmas: Sequence[str] = (),
+    verify: bool = False,
 ) -> sqlite3.Connection:
     """Open a clx database with the settings every clx process must share.
 
@@ -41,10 +74,63 @@ def connect(
       has to upgrade a stale read snapshot to a write.
 
     ``pragmas`` are extra per-database tuning statements. The schema is migrated to the
-    latest version before the connection is returned.
+    latest version before the connection is returned. ``verify`` also runs SQLite's quick
+    integrity check (for a database opened once per build, like the cache).
+
+    A file that is not an SQLite database, is corrupt or has a newer schema is state clx
+    can rebuild: it is moved aside (kept for inspection, see ``take_recoveries``) and a
+    fresh database is created instead of failing every command on the course.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    args = (path, migrations, name, busy_timeout, pragmas, verify)
+    try:
+        return _open(*args)
+    except _Damaged:
+        pass
+    with _exclusive(path):  # one process recovers; the others then open its fresh file
+        try:
+            return _open(*args)
+        except _Damaged as e:
+            _move_aside(path, name, e.reason)
+        return _open(*args)
+
+
+def _damage(e: BaseException) -> str | None:
+    if isinstance(e, NewerSchemaError):
+        return str(e)
+    if isinstance(e, sqlite3.DatabaseError) and (
+        getattr(e, "sqlite_errorcode", None) in _DAMAGE_CODES or type(e) is sqlite3.DatabaseError
+    ):
+        return str(e)
+    return None
+
+
+def _open(
+    path: Path,
+    migrations: Migrations,
+    name: str,
+    busy_timeout: float,
+    pragmas: Sequence[str],
+    verify: bool,
+) -> sqlite3.Connection:
+    try:
+        return _open_checked(path, migrations, name, busy_timeout, pragmas, verify)
+    except (sqlite3.DatabaseError, NewerSchemaError) as e:
+        reason = _damage(e)
+        if reason is None:
+            raise
+        raise _Damaged(reason) from e
+
+
+def _open_checked(
+    path: Path,
+    migrations: Migrations,
+    name: str,
+    busy_timeout: float,
+    pragmas: Sequence[str],
+    verify: bool,
+) -> sqlite3.Connection:
     conn = sqlite3.connect(path, timeout=busy_timeout, isolation_level=None)
     try:
         conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
@@ -59,11 +145,44 @@ def connect(
         conn.execute("PRAGMA temp_store = MEMORY")
         for pragma in pragmas:
             conn.execute(pragma)
+        if verify:
+            problems = [r[0] for r in conn.execute("PRAGMA quick_check(3)")]
+            if problems != ["ok"]:
+                raise _Damaged("; ".join(problems))
         migrate(conn, migrations, name)
     except BaseException:
         conn.close()
         raise
     return conn
+
+
+@contextlib.contextmanager
+def _exclusive(path: Path) -> Iterator[None]:
+    lock = path.with_name(path.name + ".recovery-lock")
+    fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+def _move_aside(path: Path, name: str, reason: str) -> None:
+    """Rename the damaged file (and its WAL, which belongs to it) out of the way."""
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
+    aside = path.with_name(f"{path.name}.damaged-{stamp}-{os.getpid()}")
+    os.replace(path, aside)
+    with contextlib.suppress(FileNotFoundError):
+        os.replace(path.with_name(path.name + "-wal"), aside.with_name(aside.name + "-wal"))
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path.with_name(path.name + "-shm"))
+    line = (
+        f"the {name} database {path} was damaged ({reason}): moved aside to {aside.name}, "
+        "starting with an empty one"
+    )
+    log.info("%s", line)
+    with _recoveries_lock:
+        _recoveries.append(line)
 
 
 def current_version(conn: sqlite3.Connection) -> int:
@@ -86,8 +205,7 @@ def migrate(conn: sqlite3.Connection, migrations: Migrations, name: str = "datab
     if found == latest:
         return found
     if found > latest:
-        raise RuntimeError(f"the {name} database has schema version {found}, newer than "
-                           f"this clx ({latest})")
+        raise NewerSchemaError(f"schema version {found}, newer than this clx's {latest}")
     conn.execute("BEGIN IMMEDIATE")
     try:
         conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")

@@ -215,7 +215,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     module, name = args.func.split(":")
     try:
         func = getattr(importlib.import_module(f"clx.cli.{module}"), name)
-        return func(args)
+        try:
+            return func(args)
+        finally:
+            _print_recoveries()
     except UsageError as e:
         print(f"clx: {e}", file=sys.stderr)
         return EXIT_USAGE
@@ -224,6 +227,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:  # `clx jobs list | head`
         return EXIT_OK
+
+
+def _print_recoveries() -> None:
+    """Damaged state databases a command moved aside (a build reports its own)."""
+    from clx.dbconnect import take_recoveries
+
+    for line in take_recoveries():
+        print(f"clx: warning: {line}", file=sys.stderr)
 
 
 if __name__ == "__main__":  # pragma: no cover

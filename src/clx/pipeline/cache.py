@@ -70,7 +70,7 @@ class BuildCache:
     def __init__(self, state_dir: Path) -> None:
         self.path = state_dir / "cache.db"
         self.blobs = BlobStore(state_dir / "blobs")
-        self._conn: sqlite3.Connection = connect(self.path, _SCHEMA, name="cache")
+        self._conn: sqlite3.Connection = connect(self.path, _SCHEMA, name="cache", verify=True)
 
     def close(self) -> None:
         self._conn.close()

@@ -18,6 +18,7 @@ from pathlib import Path
 from clx.course.course import Course, load_course
 from clx.course.layout import Layout
 from clx.course.outputs import Focus, OutputPlan, plan_outputs
+from clx.dbconnect import take_recoveries
 from clx.pipeline.backend import SqliteBackend, StallError
 from clx.pipeline.cache import BuildCache, CacheEntry
 from clx.pipeline.cache_gc import DEFAULT_KEEP_DAYS, prune, running_builds, sweep_files
@@ -159,6 +160,10 @@ def build(opts: BuildOptions, runtime: BuildRuntime | None = None) -> BuildRepor
     _update_manifest(layout, produced, complete=complete)
     if complete:  # and for the same reason must not prune the cache
         _prune_cache(course, planned, opts, report, started)
+    report.warnings.extend(
+        Problem(line, severity=Severity.WARNING, category=Category.INFRASTRUCTURE)
+        for line in take_recoveries()  # damaged state databases, moved aside
+    )
     report.wall_seconds = time.monotonic() - t0
     return report
 
