@@ -18,7 +18,8 @@ def test_live_progress_json_report_cache_and_focus(make_course) -> None:
     doc = validate_report(stdout)
     assert doc["ok"] and doc["exit_status"] == 0 and doc["errors"] == []
     assert doc["jobs"] == {"notebook": {"succeeded": 6}}
-    assert doc["cache"] == {"jobs": 6, "hits": 0, "failed_hits": 0, "misses": 6}
+    assert doc["cache"] == {"jobs": 6, "hits": 0, "failed_hits": 0, "misses": 6,
+                            "restored": 0}
     assert doc["timings"]["jobs"]["notebook"]["ran"] == 6
     assert doc["paths"]["output_root"] == str(c.out.resolve())
     files = [p for p in c.out.rglob("*") if p.is_file()]
@@ -53,7 +54,8 @@ def test_live_progress_json_report_cache_and_focus(make_course) -> None:
     assert r.returncode == 0, r.stderr
     assert r.stderr == ""  # quiet and ok: nothing at all
     doc = validate_report(r.stdout)
-    assert doc["cache"] == {"jobs": 2, "hits": 0, "failed_hits": 0, "misses": 2}
+    assert doc["cache"] == {"jobs": 2, "hits": 0, "failed_hits": 0, "misses": 2,
+                            "restored": 0}
     assert doc["timings"]["jobs"]["notebook"]["ran"] == 2
     built = sorted(p.relative_to(other).as_posix() for p in other.rglob("*.html"))
     assert built == [
