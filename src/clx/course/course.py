@@ -51,6 +51,15 @@ def load_course(
     root = (course_root or default_course_root(spec_path)).resolve()
     out = (output_root or root / "output").resolve()
     spec, warnings = load_spec(spec_path, root)
+    slides = (root / "slides").resolve()
+    if out == slides or slides in out.parents:
+        # Outputs would land among the sources (which stay read-only during a build)
+        # and be found as topic files by the next build.
+        raise SpecError([Problem(
+            f"the output folder {out} is inside the course's slides/ folder; "
+            "choose one outside slides/ (--output-dir or output-dir in clx.toml)",
+            file=spec.file, category=Category.CONFIGURATION,
+        )])
     if not (root / "slides").is_dir() and any(s.topics for s in spec.sections):
         raise SpecError([Problem(
             f"no slides/ folder in the course root {root}", file=spec.file,

@@ -10,6 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from xml.parsers import expat
 
+# A course spec is about six levels deep; far deeper nesting is a broken or hostile file,
+# and walking it recursively would exhaust Python's stack.
+MAX_DEPTH = 100
+
 
 class XmlSyntaxError(Exception):
     def __init__(self, message: str, line: int, column: int) -> None:
@@ -58,6 +62,12 @@ def parse_xml(data: bytes) -> Node:
         return handler
 
     def start(tag: str, attrs: dict[str, str]) -> None:
+        if len(stack) >= MAX_DEPTH:
+            raise XmlSyntaxError(
+                f"elements nested deeper than {MAX_DEPTH} levels",
+                parser.CurrentLineNumber,
+                parser.CurrentColumnNumber + 1,
+            )
         node = Node(tag, dict(attrs), parser.CurrentLineNumber)
         if stack:
             stack[-1].children.append(node)
