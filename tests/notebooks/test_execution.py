@@ -257,3 +257,44 @@ def test_input_notebook_node_is_not_changed(executor, settings, lang):
     a = render(executor, settings, text, lang=lang)
     b = render(executor, settings, text, lang=lang)
     assert a.outputs == b.outputs
+
+
+def test_failure_excerpt_is_the_users_cell_not_library_frames(executor, settings):
+    """The excerpt shows the failing cell around its failing line (marked) and the final
+    exception line; frames inside libraries (here the json module) are not shown."""
+    text = HEADER + (
+        "# %%\n"  # 4
+        "import json\n"  # 5
+        "\n"  # 6
+        "# %%\n"  # 7
+        "first = 1\n"  # 8
+        "second = 2\n"  # 9
+        "third = 3\n"  # 10
+        "fourth = 4\n"  # 11
+        'data = json.loads("{")\n'  # 12
+        "after = 5\n"  # 13
+        "print(after)\n"  # 14
+    )
+    [problem] = errors(render(executor, settings, text, variants=[VARIANT_COMPLETED]))
+    assert problem.line == 12
+    lines = problem.detail.splitlines()
+    assert lines == [
+        "    9 | second = 2",
+        "   10 | third = 3",
+        "   11 | fourth = 4",
+        '>  12 | data = json.loads("{")',
+        "   13 | after = 5",
+        "   14 | print(after)",
+        "JSONDecodeError: Expecting property name enclosed in double quotes: "
+        "line 1 column 2 (char 1)",
+    ]
+
+
+def test_failure_excerpt_without_a_line_starts_at_the_cell(executor, settings):
+    text = HEADER + "# %%\nx = 1\n\n# %%\nimport sys\nsys.exit(3)\n"
+    [problem] = errors(render(executor, settings, text, variants=[VARIANT_COMPLETED]))
+    assert problem.detail.splitlines()[0].endswith("| import sys"), problem.detail
+    assert "site-packages" not in problem.detail
+
+
+VARIANT_COMPLETED = Variant("de", Format.HTML, Kind.COMPLETED)

@@ -32,7 +32,8 @@ from clx.notebooks.model import LanguageResult, NotebookSettings, NotebookSource
 from clx.notebooks.templating import TemplateFailure, expand
 from clx.problems import Category, Problem, Severity
 
-_TRACEBACK_TAIL = 25  # lines of a kernel traceback kept in a Problem's detail
+_BEFORE, _AFTER = 3, 2  # cell lines shown around a failing line
+_CELL_HEAD = 6  # cell lines shown when the kernel named no line
 
 _ErrorKey = tuple[str, int | None, Category, str | None, str | None]
 
@@ -283,15 +284,7 @@ class _LanguageJob:
         source_lines = nb.cells[failure.cell_index].source.splitlines()
         offset = failure.line_offset
         line = origin.body_line(offset) if offset else origin.line
-        excerpt = ""
-        if offset and 1 <= offset <= len(source_lines):
-            excerpt = f"{line:>5} | {source_lines[offset - 1]}"
-        elif source_lines:
-            excerpt = "\n".join(
-                f"{origin.body_line(i + 1):>5} | {text}" for i, text in enumerate(source_lines[:5])
-            )
-        tail = "\n".join(failure.traceback.strip().splitlines()[-_TRACEBACK_TAIL:])
-        detail = "\n".join(part for part in (excerpt, tail) if part) or None
+        detail = _cell_excerpt(source_lines, origin, offset, failure.message) or None
         self.collector.fail(variants, failure.message, line=line, detail=detail)
 
     # -- helpers ------------------------------------------------------------------------------
@@ -332,3 +325,23 @@ def _template_path(src: NotebookSource, failure: TemplateFailure) -> str | None:
         folder = src.path.rsplit("/", 1)[0] if "/" in src.path else ""
         return f"{folder}/{failure.template}" if folder else failure.template
     return None
+
+
+def _cell_excerpt(
+    source_lines: list[str], origin: SourceCell, offset: int | None, message: str
+) -> str:
+    """The failing cell's own source around the failing line (marked ``>``), then the
+    final exception line. Library frames (pandas, turtle, …) tell the author nothing
+    about their own code, so the kernel's traceback is not part of the excerpt."""
+    if offset and 1 <= offset <= len(source_lines):
+        first = max(offset - _BEFORE, 1)
+        shown = range(first, min(offset + _AFTER, len(source_lines)) + 1)
+    else:
+        offset = None
+        shown = range(1, min(len(source_lines), _CELL_HEAD) + 1)
+    lines = [
+        f"{'>' if i == offset else ' '}{origin.body_line(i):>4} | {source_lines[i - 1]}"
+        for i in shown
+    ]
+    final = message.strip().splitlines()[-1] if message.strip() else ""
+    return "\n".join([*lines, final] if final else lines)
