@@ -139,6 +139,6 @@ def test_cli_names_the_config_file(make_course) -> None:
     (c.root / "clx.toml").write_text('[build]\noutput-dir = "site"\n')
     html = "public/De/Kurs/Folien/Html/Code-Along/Teil Eins/01 Erstens.html"
     r = c.clx("cache", "explain", str(c.spec), str(c.root / "site" / html))
-    assert r.returncode == 0 and "not produced by a job" not in r.stdout, r.stdout
+    assert r.returncode == 0 and "produced by the notebook job" in r.stdout, r.stdout
     r = c.clx("cache", "explain", str(c.spec), str(c.root / "output" / html))
-    assert "not produced by a job" in r.stdout
+    assert r.returncode == 2 and "no such output" in r.stderr

@@ -12,8 +12,9 @@ from clx.problems import Category, Problem
 from clx.queue import JobError, JobState, NewJob, SqliteQueue, WorkerState
 
 
-def _job(name: str, kind: str = "notebook") -> NewJob:
-    return NewJob(kind, {"file": f"slides/m/{name}"}, cache_key=name, outputs=[f"out/{name}"])
+def _job(name: str, kind: str = "notebook", lang: str | None = None) -> NewJob:
+    payload = {"file": f"slides/m/{name}"} | ({"lang": lang} if lang else {})
+    return NewJob(kind, payload, cache_key=name, outputs=[f"out/{name}"])
 
 
 def _record_build(
@@ -23,7 +24,9 @@ def _record_build(
     with SqliteQueue(db) as q:
         info = {"spec": "course-specs/c.xml"} | ({"pid": pid} if pid else {})
         s = q.open_session(info=info)
-        ids = q.enqueue_many(s, [_job("a.py"), _job("b.py"), _job("c.pu", "plantuml")])
+        ids = q.enqueue_many(
+            s, [_job("a.py", lang="en"), _job("b.py", lang="de"), _job("c.pu", "plantuml")]
+        )
         q.register_worker(worker, s, ["notebook"], pid=1, host="h")
         ok, bad = q.claim(s, ["notebook"], worker, limit=2)
         q.complete(ok.id, ok.token)
@@ -72,15 +75,16 @@ def test_status_jobs_and_workers_of_the_latest_build(make_course) -> None:
     assert build["workers"][0]["heartbeat_age_seconds"] >= 0
 
     r = c.clx("jobs", "list", str(c.spec), "--state", "failed,succeeded")
+    assert r.stdout.split("\n")[0].split() == ["id", "kind", "lang", "state", "tries", "time", "source"]
     rows = [line.split() for line in r.stdout.splitlines()[1:]]
-    assert [row[:3] for row in rows] == [
-        [str(ids[0]), "notebook", "succeeded"],
-        [str(ids[1]), "notebook", "failed"],
+    assert [row[:4] for row in rows] == [
+        [str(ids[0]), "notebook", "en", "succeeded"],
+        [str(ids[1]), "notebook", "de", "failed"],
     ]
     assert rows[1][-1] == "slides/m/b.py"
     r = c.clx("jobs", "list", str(c.spec), "--kind", "plantuml", "--output", "json")
     (job,) = json.loads(r.stdout)["jobs"]
-    assert job["state"] == "pending" and job["source"] == "slides/m/c.pu"
+    assert job["state"] == "pending" and job["source"] == "slides/m/c.pu" and job["lang"] is None
     r = c.clx("jobs", "list", str(c.spec), "--limit", "1")
     assert "2 earlier job(s) not shown" in r.stdout
     r = c.clx("jobs", "list", str(c.spec), "--state", "done")

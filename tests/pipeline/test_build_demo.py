@@ -49,7 +49,7 @@ def test_demo_course_builds_every_planned_output_deterministically(demo_copy: Pa
     produced = sorted(p for p in out.rglob("*") if p.is_file() and p.name != ".clx-manifest.json")
     assert produced == planned  # nothing more, nothing less
     manifest = json.loads((out / ".clx-manifest.json").read_text(encoding="utf-8"))
-    assert manifest["files"] == sorted(p.relative_to(out).as_posix() for p in planned)
+    assert manifest["specs"]["course-specs/demo.xml"] == sorted(p.relative_to(out).as_posix() for p in planned)
     assert report.outputs == len(planned)
 
     for nb in plan.notebooks:

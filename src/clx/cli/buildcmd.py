@@ -61,6 +61,21 @@ def settings(args: argparse.Namespace, spec: Path) -> tuple[Path, BuildDefaults]
     return root, effective(flags, loaded.defaults)
 
 
+def focus_args(args: argparse.Namespace) -> dict[str, tuple[str, ...] | None]:
+    """The focus flags (``--lang`` … ``--section``), checked, as BuildOptions fields."""
+
+    def flag(name: str) -> Any:
+        return getattr(args, name, None)
+
+    return {
+        "langs": _choices(flag("lang"), "--lang", LANGS),
+        "kinds": _choices(flag("kind"), "--kind", KINDS),
+        "formats": _choices(flag("format"), "--format", FORMATS),
+        "targets": _choices(flag("target"), "--target", TARGETS),
+        "sections": _choices(flag("section"), "--section", None),
+    }
+
+
 def build_options(args: argparse.Namespace, spec: Path) -> BuildOptions:
     """The options of `clx build`; other verbs (`clx cache explain`) pass their subset of
     its flags and get the same options, so they see the build's cache keys."""
@@ -82,13 +97,7 @@ def build_options(args: argparse.Namespace, spec: Path) -> BuildOptions:
     ):
         if value is not None and value <= 0:
             raise UsageError(f"{name}: must be greater than 0")
-    focus = {
-        "langs": _choices(flag("lang"), "--lang", LANGS),
-        "kinds": _choices(flag("kind"), "--kind", KINDS),
-        "formats": _choices(flag("format"), "--format", FORMATS),
-        "targets": _choices(flag("target"), "--target", TARGETS),
-        "sections": _choices(flag("section"), "--section", None),
-    }
+    focus = focus_args(args)
     from clx.cli.live import choose_progress
     from clx.pipeline.run import BuildOptions
 

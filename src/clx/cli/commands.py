@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from clx.cli.buildcmd import build_options, run_build_command, settings
+from clx.cli.buildcmd import build_options, focus_args, run_build_command, settings
 from clx.cli.course_paths import spec_path
 from clx.cli.errors import EXIT_FAILED, EXIT_USAGE, UsageError
 from clx.course.course import Course, load_course
@@ -34,12 +34,15 @@ def load(args: argparse.Namespace) -> Course:
 
 
 def plan(args: argparse.Namespace) -> int:
+    from clx.course.outputs import Focus
+
+    focus = Focus.of(**focus_args(args))
     try:
         course = load(args)
+        result = plan_outputs(course, focus)
     except SpecError as e:
         _print_problems(e.problems)
         return EXIT_USAGE
-    result = plan_outputs(course)
     _print_problems(course.warnings + result.warnings + result.errors)
     for kind, n in result.counts().items():
         print(f"{kind}: {n}")
@@ -55,7 +58,7 @@ def build(args: argparse.Namespace) -> int:
 
 
 def cache_explain(args: argparse.Namespace) -> int:
-    from clx.pipeline.explain import explain
+    from clx.pipeline.explain import UnknownOutput, explain
 
     spec = spec_path(args)
     opts = build_options(args, spec)  # clx.toml and the flags, exactly as `clx build`
@@ -63,6 +66,9 @@ def cache_explain(args: argparse.Namespace) -> int:
         _rebuild, lines = explain(opts, Path(args.output))
     except SpecError as e:
         _print_problems(e.problems)
+        return EXIT_USAGE
+    except UnknownOutput as e:
+        print(f"clx: {e}", file=sys.stderr)
         return EXIT_USAGE
     print("\n".join(lines))
     return 0

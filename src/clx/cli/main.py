@@ -32,6 +32,20 @@ def _add_course_args(p: argparse.ArgumentParser, *, output_dir: bool = True) -> 
         )
 
 
+def _add_focus_args(p: argparse.ArgumentParser) -> None:
+    """The flags of focused builds, shared by `clx build` and `clx plan`."""
+    focus = p.add_argument_group("focused builds (repeat or comma-separate values)")
+    focus.add_argument("--lang", action="append", help="de, en")
+    focus.add_argument("--kind", action="append", help="code-along, completed, speaker")
+    focus.add_argument("--format", action="append", help="html, notebook, code")
+    focus.add_argument("--target", action="append", help="public, speaker")
+    focus.add_argument(
+        "--section",
+        action="append",
+        help="section index (1-based) or name in either language (case-insensitive)",
+    )
+
+
 def _add_build_parser(sub: argparse._SubParsersAction) -> None:
     d = DEFAULTS
     p = sub.add_parser("build", help="build every output of a course")
@@ -63,12 +77,7 @@ def _add_build_parser(sub: argparse._SubParsersAction) -> None:
         help=f"report and stop when no job finishes for this many seconds "
         f"(default {d.stall_timeout:g})",
     )
-    focus = p.add_argument_group("focused builds (repeat or comma-separate values)")
-    focus.add_argument("--lang", action="append", help="de, en")
-    focus.add_argument("--kind", action="append", help="code-along, completed, speaker")
-    focus.add_argument("--format", action="append", help="html, notebook, code")
-    focus.add_argument("--target", action="append", help="public, speaker")
-    focus.add_argument("--section", action="append", help="section index (1-based) or name")
+    _add_focus_args(p)
     p.add_argument("--ignore-cache", action="store_true", help="run every job again")
     p.add_argument(
         "--watch",
@@ -170,6 +179,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("plan", help="print what a build would produce")
     _add_course_args(p)
     p.add_argument("-v", "--verbose", action="store_true", help="list every planned output path")
+    _add_focus_args(p)
     p.set_defaults(func="commands:plan")
 
     _add_build_parser(sub)
@@ -180,7 +190,9 @@ def build_parser() -> argparse.ArgumentParser:
     cache_sub = cache.add_subparsers(dest="cache_command", required=True)
     p = cache_sub.add_parser("explain", help="why an output would or would not be rebuilt")
     _add_course_args(p)
-    p.add_argument("output", help="output path (absolute, or relative to the output root)")
+    p.add_argument(
+        "output", help="output path: absolute, or relative to the output root or the course root"
+    )
     # The build flags that enter cache keys: give the ones the build is run with.
     p.add_argument("--cell-timeout", type=float, help="as for clx build")
     p.add_argument("--image-format", choices=["png", "svg"], help="as for clx build")

@@ -117,16 +117,20 @@ def _table(rows: Sequence[Sequence[str]], right: Iterable[int] = ()) -> list[str
     ]
 
 
-def _source(q: SqliteQueue, job: JobRecord) -> str:
+def _source(q: SqliteQueue, job: JobRecord) -> tuple[str, str]:
+    """The job's source file and output language ("-" for diagrams): a notebook has one
+    job per language, so the file alone would list two identical rows."""
+    full = q.get(job.id)
+    payload = (full.payload or {}) if full else {}
+    lang = payload.get("lang") if isinstance(payload.get("lang"), str) else "-"
     if job.error is not None:
         for p in job.error.problems:
             if p.file:
-                return p.file
-    full = q.get(job.id)
-    file = (full.payload or {}).get("file") if full else None
+                return p.file, lang
+    file = payload.get("file")
     if isinstance(file, str):
-        return file
-    return job.outputs[0] if job.outputs else "-"
+        return file, lang
+    return (job.outputs[0] if job.outputs else "-"), lang
 
 
 def _duration(job: JobRecord, now: datetime) -> str:
@@ -137,6 +141,7 @@ def _duration(job: JobRecord, now: datetime) -> str:
 
 
 def _job_dict(q: SqliteQueue, job: JobRecord, now: datetime) -> dict[str, Any]:
+    source, lang = _source(q, job)
     return {
         "id": job.id,
         "session": job.session,
@@ -145,7 +150,8 @@ def _job_dict(q: SqliteQueue, job: JobRecord, now: datetime) -> dict[str, Any]:
         "attempts": job.attempts,
         "max_attempts": job.max_attempts,
         "worker": job.worker_id,
-        "source": _source(q, job),
+        "source": source,
+        "lang": None if lang == "-" else lang,
         "outputs": list(job.outputs),
         "started_at": job.started_at.isoformat() if job.started_at else None,
         "finished_at": job.finished_at.isoformat() if job.finished_at else None,
@@ -178,7 +184,7 @@ def _worker_rows(q: SqliteQueue, workers: list[WorkerRecord], now: datetime) -> 
         current = "-"
         if w.current_job is not None:
             job = q.get(w.current_job)
-            current = f"{w.current_job} {_source(q, job)}" if job else str(w.current_job)
+            current = f"{w.current_job} {' '.join(_source(q, job))}" if job else str(w.current_job)
         rows.append([w.id, str(w.state), _ago(w.heartbeat_at, now), str(w.jobs_done), current])
     lines = _table(rows, right=[3])
     for w in workers:
@@ -299,19 +305,21 @@ def jobs_list(args: argparse.Namespace) -> int:
         if not jobs:
             print("no jobs")
             return EXIT_OK
-        rows = [["id", "kind", "state", "tries", "time", "source"]]
+        rows = [["id", "kind", "lang", "state", "tries", "time", "source"]]
         for j in shown:
+            source, lang = _source(q, j)
             rows.append(
                 [
                     str(j.id),
                     j.kind,
+                    lang,
                     str(j.state),
                     f"{j.attempts}/{j.max_attempts}",
                     _duration(j, now),
-                    _source(q, j),
+                    source,
                 ]
             )
-        print("\n".join(_table(rows, right=[0, 3, 4])))
+        print("\n".join(_table(rows, right=[0, 4, 5])))
         if len(shown) < len(jobs):
             print(f"  … {len(jobs) - len(shown)} earlier job(s) not shown (--limit 0 shows all)")
     return EXIT_OK

@@ -8,6 +8,7 @@ map to one output path are resolved here, once, by the rules of spec 11.6.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,10 +19,10 @@ from clx.course.languages import ProgLang, language_for_suffix
 from clx.course.layout import Layout
 from clx.course.naming import header_line, header_titles
 from clx.course.sources import read_notebook
-from clx.course.spec import SectionSpec
+from clx.course.spec import SectionSpec, SpecError
 from clx.course.topics import Topic, TopicFile, TopicFinder
 from clx.course.variants import Variant, all_variants
-from clx.problems import Problem, Severity
+from clx.problems import Category, Problem, Severity
 
 
 @dataclass(frozen=True)
@@ -92,7 +93,7 @@ class Focus:
     """A focused build: only these languages, kinds, formats, tiers and sections.
 
     ``None`` in a field means "all". Sections match by 1-based index or by name in
-    either language.
+    either language, case-insensitively, as written in the spec or as sanitised.
     """
 
     langs: frozenset[str] | None = None
@@ -100,6 +101,17 @@ class Focus:
     formats: frozenset[str] | None = None
     tiers: frozenset[str] | None = None
     sections: frozenset[str] | None = None
+
+    @classmethod
+    def of(cls, langs: Iterable[str] | None = None, kinds: Iterable[str] | None = None,
+           formats: Iterable[str] | None = None, targets: Iterable[str] | None = None,
+           sections: Iterable[str] | None = None) -> Focus:
+        """From flag values; an empty or missing value means all."""
+
+        def fs(v: Iterable[str] | None) -> frozenset[str] | None:
+            return frozenset(v) if v else None
+
+        return cls(fs(langs), fs(kinds), fs(formats), fs(targets), fs(sections))
 
     @property
     def everything(self) -> bool:
@@ -115,7 +127,21 @@ class Focus:
     def section(self, index: int, section: SectionSpec) -> bool:
         if self.sections is None:
             return True
-        return bool({str(index + 1), section.name.de, section.name.en} & self.sections)
+        return bool(section_keys(index, section) & {s.casefold() for s in self.sections})
+
+    def check_sections(self, sections: tuple[SectionSpec, ...]) -> None:
+        """Raise SpecError (a usage error: nothing is built) naming every ``--section``
+        value that matches no section, with the list of sections to choose from."""
+        if self.sections is None:
+            return
+        known = set().union(*(section_keys(i, s) for i, s in enumerate(sections)))
+        unknown = sorted(v for v in self.sections if v.casefold() not in known)
+        if not unknown:
+            return
+        listing = "; ".join(f"{i + 1} {_section_label(s)}" for i, s in enumerate(sections))
+        raise SpecError([Problem(
+            f"--section: no section {', '.join(repr(v) for v in unknown)}; the sections are: "
+            f"{listing or '(none)'}", category=Category.CONFIGURATION)])
 
     def dir_groups(self, lang: str) -> bool:
         """Dir-groups belong to no section, kind or format: only whole-course builds."""
@@ -334,9 +360,28 @@ class _Planner:
         self.plan.copies.sort(key=lambda c: c.target)
 
 
+def section_keys(index: int, section: SectionSpec) -> set[str]:
+    """What ``--section`` matches, case-folded: the 1-based index, and each language's
+    name as written in the spec and as sanitised for its folder."""
+    names = {section.name.de, section.name.en}
+    if section.title is not None:
+        names |= {section.title.de, section.title.en}
+    return {str(index + 1)} | {n.casefold() for n in names}
+
+
+def _section_label(section: SectionSpec) -> str:
+    t = section.title or section.name
+    return t.de if t.de == t.en else f"{t.de} / {t.en}"
+
+
 def plan_outputs(course: Course, focus: Focus | None = None) -> OutputPlan:
-    """Compute every output of a course; problems land in ``plan.errors``/``plan.warnings``."""
-    return _Planner(course, focus or Focus()).run()
+    """Compute every output of a course; problems land in ``plan.errors``/``plan.warnings``.
+
+    A ``--section`` value that names no section raises SpecError before anything is planned.
+    """
+    focus = focus or Focus()
+    focus.check_sections(course.spec.sections)
+    return _Planner(course, focus).run()
 
 
 __all__ = ["CopyOutput", "DiagramOutput", "Focus", "NotebookOutput", "OutputPlan", "plan_outputs"]

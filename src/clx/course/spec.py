@@ -40,6 +40,7 @@ class SectionSpec:
     name: Bilingual  # sanitised
     topics: tuple[TopicRef, ...]
     line: int
+    title: Bilingual | None = None  # as written in the spec (trimmed), for --section
 
 
 @dataclass(frozen=True)
@@ -196,6 +197,14 @@ def _read_course(r: _Reader, root: Node) -> CourseSpec | None:
 
 def _folder_name(r: _Reader, parent: Node, missing: str, what: str) -> Bilingual | None:
     """A bilingual <name> that becomes a folder name: required, sanitised, non-empty."""
+    names = _folder_names(r, parent, missing, what)
+    return names[0] if names else None
+
+
+def _folder_names(
+    r: _Reader, parent: Node, missing: str, what: str
+) -> tuple[Bilingual, Bilingual] | None:
+    """The sanitised folder name and the trimmed text it came from."""
     node = parent.find("name")
     if node is None:
         r.error(parent, missing)
@@ -206,7 +215,7 @@ def _folder_name(r: _Reader, parent: Node, missing: str, what: str) -> Bilingual
     name = Bilingual(sanitize(b.de), sanitize(b.en))
     if not name.de or not name.en:
         r.error(node, f"{what} is empty after trimming and sanitising")
-    return name
+    return name, Bilingual(b.de.strip(), b.en.strip())
 
 
 def _read_sections(r: _Reader, root: Node) -> tuple[SectionSpec, ...]:
@@ -218,7 +227,7 @@ def _read_sections(r: _Reader, root: Node) -> tuple[SectionSpec, ...]:
     sections = []
     for s in node.findall("section"):
         r.unknown_children(s, {"name", "topics"})
-        name = _folder_name(r, s, "<section> without <name>", "section name")
+        names = _folder_names(r, s, "<section> without <name>", "section name")
         topics_node = s.find("topics")
         topics: list[TopicRef] = []
         if topics_node is None or not topics_node.findall("topic"):
@@ -235,8 +244,8 @@ def _read_sections(r: _Reader, root: Node) -> tuple[SectionSpec, ...]:
                     continue
                 seen.add(ref.id)
                 topics.append(ref)
-        if name is not None:
-            sections.append(SectionSpec(name, tuple(topics), s.line))
+        if names is not None:
+            sections.append(SectionSpec(names[0], tuple(topics), s.line, names[1]))
     return tuple(sections)
 
 

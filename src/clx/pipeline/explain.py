@@ -1,5 +1,6 @@
 """`clx cache explain`: why an output would or would not be rebuilt.
 
+The output may be given absolute, or relative to the output root or the course root.
 It plans with the same options as `clx build` (clx.toml and the key flags, through
 ``clx.pipeline.run.plan_jobs``), so it asks the cache for the keys the build would use.
 """
@@ -13,6 +14,10 @@ from clx.course.course import load_course
 from clx.pipeline.cache import BuildCache
 from clx.pipeline.jobs import PlannedJob
 from clx.pipeline.run import BuildOptions, plan_jobs
+
+
+class UnknownOutput(Exception):
+    """The path names nothing the build plans (a usage error: exit status 2)."""
 
 
 def _find(planned: list[PlannedJob], target: Path) -> PlannedJob | None:
@@ -40,8 +45,10 @@ def diff_ingredients(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
                     changes.append(f"{key}: '{name}' removed")
                 elif a[name] != b[name]:
                     what = "version" if key == "versions" else "content"
-                    changes.append(f"{key}: '{name}' {what} changed"
-                                   + (f" ({a[name]} -> {b[name]})" if key == "versions" else ""))
+                    changes.append(
+                        f"{key}: '{name}' {what} changed"
+                        + (f" ({a[name]} -> {b[name]})" if key == "versions" else "")
+                    )
         else:
             changes.append(f"{key} changed")
     return changes
@@ -50,26 +57,55 @@ def diff_ingredients(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
 def explain(opts: BuildOptions, output: Path) -> tuple[bool, list[str]]:
     """Would a build with ``opts`` rebuild ``output``? Returns (would_rebuild, lines)."""
     course = load_course(opts.spec, opts.course_root, opts.output_root)
-    _plan, planned = plan_jobs(course, opts)
-    target = output if output.is_absolute() else (course.output_root / output)
-    target = target.resolve()
-    p = _find(planned, target)
+    plan, planned = plan_jobs(course, opts)
+    if output.is_absolute():
+        candidates = [output]
+    else:  # relative to the output root, the course root, or where the user stands
+        candidates = [course.output_root / output, course.root / output, Path.cwd() / output]
+    copies = {c.target: c for c in plan.copies}
+    p = None
+    for candidate in candidates:
+        target = candidate.resolve()
+        p = _find(planned, target)
+        if p is not None:
+            break
+        if target in copies:
+            return False, [
+                f"{output}: copied from {copies[target].source_rel} (no job: "
+                "copied again whenever its bytes differ)"
+            ]
     if p is None:
-        return False, [f"{output}: not produced by a job (a copied file, or not in the plan)"]
-    lines = [f"{output}: produced by the {p.job.kind} job of {p.source_rel}",
-             f"cache key {p.job.cache_key[:16]}"]
+        where = f"output root {course.output_root}, course root {course.root}"
+        if any(c.exists() for c in candidates):
+            raise UnknownOutput(
+                f"{output}: exists, but this spec's build does not produce it "
+                f"(looked relative to the {where})"
+            )
+        raise UnknownOutput(f"{output}: no such output (looked relative to the {where})")
+    lines = [
+        f"{output}: produced by the {p.job.kind} job of {p.source_rel}",
+        f"cache key {p.job.cache_key[:16]}",
+    ]
     with BuildCache(course.state_dir) as cache:
         entry = cache.get(p.job.cache_key)
         if entry is not None:
             ok = cache.load_verified(entry) is not None
             if not ok:
-                return True, [*lines, "cached result found but a stored blob is missing or "
-                              "corrupt: the job runs again"]
+                return True, [
+                    *lines,
+                    "cached result found but a stored blob is missing or "
+                    "corrupt: the job runs again",
+                ]
             if entry.failed:
-                return False, [*lines, "unchanged since it failed: the stored error is "
-                               "reported again (use --retry-failed to run it)"]
-            return False, [*lines, "up to date: the cached result is restored if the file "
-                           "is missing or differs"]
+                return False, [
+                    *lines,
+                    "unchanged since it failed: the stored error is "
+                    "reported again (use --retry-failed to run it)",
+                ]
+            return False, [
+                *lines,
+                "up to date: the cached result is restored if the file is missing or differs",
+            ]
         previous = cache.key_for_path(str(p.labels.get(next(iter(p.labels)))))
         if previous is None:
             return True, [*lines, "never built before: the job runs"]

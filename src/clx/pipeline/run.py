@@ -25,7 +25,7 @@ from clx.pipeline.cache_gc import DEFAULT_KEEP_DAYS, prune, running_builds, swee
 from clx.pipeline.copy import CopyResult, copy_files, place_render
 from clx.pipeline.durations import prioritize, record_finished
 from clx.pipeline.jobs import BuildSettings, JobPlanner, PlannedJob
-from clx.pipeline.manifest import read_manifest, sweep, write_manifest
+from clx.pipeline.manifest import update_manifest
 from clx.pipeline.progress import PlainProgress, Progress
 from clx.pipeline.report import BuildReport
 from clx.pipeline.runtime import BuildRuntime
@@ -67,11 +67,7 @@ class BuildOptions:
     sections: tuple[str, ...] | None = None
 
     def focus(self) -> Focus:
-        def fs(v: tuple[str, ...] | None) -> frozenset[str] | None:
-            return frozenset(v) if v else None
-
-        return Focus(fs(self.langs), fs(self.kinds), fs(self.formats), fs(self.targets),
-                     fs(self.sections))
+        return Focus.of(self.langs, self.kinds, self.formats, self.targets, self.sections)
 
 
 @dataclass
@@ -157,7 +153,7 @@ def build(opts: BuildOptions, runtime: BuildRuntime | None = None) -> BuildRepor
     report.output_trees = [layout.relative(t) for t in layout.roots() if t.is_dir()]
     # A focused or interrupted build saw only part of the course: it must not sweep.
     complete = not report.interrupted and focus.everything
-    _update_manifest(layout, produced, complete=complete)
+    _update_manifest(layout, course.spec.file, produced, complete=complete)
     if complete:  # and for the same reason must not prune the cache
         _prune_cache(course, planned, opts, report, started)
     report.warnings.extend(
@@ -453,14 +449,12 @@ def _remove_stale(p: PlannedJob, written: set[str]) -> None:
                 log.warning("cannot remove stale output %s: %s", t, e)
 
 
-def _update_manifest(layout: Layout, produced: set[Path], *, complete: bool) -> None:
+def _update_manifest(layout: Layout, spec_key: str, produced: set[Path], *,
+                     complete: bool) -> None:
+    """Record this spec's outputs; a complete build also sweeps its stale ones
+    (clx.pipeline.manifest keeps one list per spec, so specs sharing a folder coexist)."""
     root = layout.output_root
-    path = layout.manifest_path()
-    current = {p.relative_to(root).as_posix() for p in produced}
-    previous = read_manifest(path)
-    if complete:
-        sweep(root, previous, current)
-    else:
-        current |= {rel for rel in previous if (root / rel).exists()}
-    if current or previous:
-        write_manifest(path, current)
+    owned = tuple(r.relative_to(root).as_posix() + "/" for r in layout.roots())
+    update_manifest(layout.manifest_path(), spec_key,
+                    {p.relative_to(root).as_posix() for p in produced},
+                    sweep_stale=complete, owned_prefixes=owned)
