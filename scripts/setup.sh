@@ -13,6 +13,8 @@ command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 command -v npm >/dev/null 2>&1 || need_apt+=(npm)
 [ -e /usr/share/fonts/truetype/liberation2 ] || need_apt+=(fonts-liberation2)
 [ -e /usr/share/fonts/truetype/dejavu ] || need_apt+=(fonts-dejavu-core)
+# The PostgreSQL queue's tests start a throwaway cluster from the server binaries.
+compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || need_apt+=(postgresql)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "setup: installing system packages: ${need_apt[*]}"

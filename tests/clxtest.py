@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
+#: Run a test once per queue engine; the suite's ``engine`` fixture takes the parameter.
+ENGINES = pytest.mark.parametrize("engine", ["sqlite", "postgresql"], indirect=True)
+
 
 def write_tree(root: Path, files: dict[str, str | bytes]) -> Path:
     """Build a throwaway course tree from {relative path: content}."""

@@ -1,4 +1,4 @@
-"""SqliteQueue: the shared contract plus what only the SQLite engine promises."""
+"""SqliteQueue: what only the SQLite engine promises (the contract: test_queue_contract)."""
 
 from __future__ import annotations
 
@@ -18,15 +18,7 @@ from clx.queue.migrations import LATEST
 
 # The contract suite sits next to this file so that future backends can reuse it.
 sys.path.insert(0, str(Path(__file__).parent))
-from queue_contract import Clock, QueueContract, job  # noqa: E402
-
-
-class TestSqliteQueue(QueueContract):
-    @pytest.fixture
-    def queue(self, tmp_path, clock):
-        q = SqliteQueue(tmp_path / ".clx" / "clx.db", clock=clock, backoff_base=1.0)
-        yield q
-        q.close()
+from queue_contract import Clock, job  # noqa: E402
 
 
 def test_every_connection_gets_the_shared_settings(tmp_path):

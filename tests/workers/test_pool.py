@@ -10,6 +10,7 @@ import sys
 import textwrap
 import time
 from collections import Counter
+from pathlib import Path
 
 import psutil
 import pytest
@@ -17,19 +18,26 @@ import pytest
 from clx.problems import Category
 from clx.queue import JobState, NewJob, WorkerState
 from clx.workers.pool import PoolError, WorkerPool, default_counts
+from clxtest import ENGINES
 
 BACKOFF = 0.05
 
 
-def pool(db, session, counts, **kw) -> WorkerPool:
+def pool(target, session, counts, **kw) -> WorkerPool:
     kw.setdefault("backoff_base", BACKOFF)
     kw.setdefault("lease_seconds", 3.0)
-    return WorkerPool(db, session, counts, **kw)
+    if not isinstance(target, Path):  # a server URL: handlers keep state in a folder
+        kw.setdefault("state_dir", kw.pop("db_dir"))
+    kw.pop("db_dir", None)
+    return WorkerPool(target, session, counts, **kw)
 
 
-def test_four_workers_drain_2000_jobs_each_exactly_once(db, queue, session, wait, all_finished):
+@ENGINES
+def test_four_workers_drain_2000_jobs_each_exactly_once(
+    db, target, queue, session, wait, all_finished
+):
     ids = queue.enqueue_many(session, [NewJob("tally", {}, str(i)) for i in range(2000)])
-    with pool(db, session, {"tally": 4}) as p:
+    with pool(target, session, {"tally": 4}, db_dir=db.parent) as p:
         wait(lambda: all_finished(session), timeout=40)
         workers = set(p.worker_ids)
     jobs = queue.jobs(session)
@@ -42,16 +50,17 @@ def test_four_workers_drain_2000_jobs_each_exactly_once(db, queue, session, wait
     assert runs == Counter(ids)
 
 
+@ENGINES
 def test_kill_9_mid_job_reruns_it_within_one_lease_and_fences_the_dead_claim(
-    db, queue, session, wait, tmp_path
+    db, target, queue, session, wait, tmp_path
 ):
     lease = 3.0
-    target = tmp_path / "out" / "page.html"
+    page = tmp_path / "out" / "page.html"
     spec = {"text": "<p>slide</p>", "repeat": 1000}
     job_id = queue.enqueue(
-        session, NewJob("sleep", {"seconds": 0.8, "files": {str(target): spec}}, "k")
+        session, NewJob("sleep", {"seconds": 0.8, "files": {str(page): spec}}, "k")
     )
-    with pool(db, session, {"sleep": 2}, lease_seconds=lease) as p:
+    with pool(target, session, {"sleep": 2}, lease_seconds=lease, db_dir=db.parent) as p:
         running = wait(lambda: queue.running(session))
         dead = queue.get(job_id)
         victim = next(w for w in queue.workers(session) if w.id == running[0].worker_id)
@@ -65,8 +74,8 @@ def test_kill_9_mid_job_reruns_it_within_one_lease_and_fences_the_dead_claim(
     # The dead claim's late writes are rejected by the fence.
     assert queue.complete(job_id, dead.lease_token, {"late": True}) is False
     assert queue.fail(job_id, dead.lease_token, rec.error or _infra()) is False
-    assert queue.get(job_id).result["written"] == [str(target)]
-    assert target.read_text() == "<p>slide</p>" * 1000
+    assert queue.get(job_id).result["written"] == [str(page)]
+    assert page.read_text() == "<p>slide</p>" * 1000
     dead_row = next(w for w in queue.workers(session) if w.id == victim.id)
     assert dead_row.state is WorkerState.DEAD and "-9" in dead_row.error.message
 
@@ -113,13 +122,19 @@ def test_a_kill_during_the_output_write_never_leaves_a_torn_file(
     assert caught >= 1, "never caught the worker mid-write"
 
 
-def test_two_sessions_sharing_one_db_never_take_each_others_jobs(db, queue, wait, all_finished):
+@ENGINES
+def test_two_sessions_sharing_one_db_never_take_each_others_jobs(
+    db, target, queue, wait, all_finished
+):
     a, b = queue.open_session("build-a"), queue.open_session("build-b")
     ids = {
         s: queue.enqueue_many(s, [NewJob("tally", {"s": s}, str(i)) for i in range(300)])
         for s in (a, b)
     }
-    with pool(db, a, {"tally": 2}) as pa, pool(db, b, {"tally": 2}) as pb:
+    with (
+        pool(target, a, {"tally": 2}, db_dir=db.parent) as pa,
+        pool(target, b, {"tally": 2}, db_dir=db.parent) as pb,
+    ):
         wait(lambda: all_finished(a) and all_finished(b), timeout=30)
         owners = {a: set(pa.worker_ids), b: set(pb.worker_ids)}
     for s in (a, b):

@@ -6,8 +6,8 @@ deletes a job: it hands out a lease with a token, and only the holder of a live 
 may record the outcome. Everything a worker learns about its job afterwards (cancelled,
 lease lost) it learns through ``heartbeat``.
 
-Time is the client's clock (``clock`` of the concrete queue) in UTC; all processes of a
-build run on one host.
+Time is the engine's clock in UTC: the client's for SQLite (all processes of a build run
+on one host), the server's for PostgreSQL (hosts' clocks differ). Tests pass a ``clock``.
 """
 
 from __future__ import annotations
@@ -51,6 +51,19 @@ class Queue(ABC):
     #: True if ``claim`` can wait for work by itself (e.g. LISTEN/NOTIFY); otherwise
     #: workers poll with backoff.
     blocking_claim: ClassVar[bool] = False
+
+    # --- waiting (engines with notifications) -----------------------------------------
+
+    def wait_for_jobs(self, timeout: float) -> bool:
+        """Block until jobs may have become claimable (enqueued, retried, handed back) or
+        ``timeout`` seconds pass; True if woken early. Without notifications
+        (``blocking_claim`` False) return False at once: the caller polls."""
+        return False
+
+    def wait_for_finished(self, session: str, timeout: float) -> bool:
+        """Block until a job of some session finished or ``timeout`` passes; True if
+        woken. Without notifications return False at once: the caller polls."""
+        return False
 
     # --- sessions (one build = one session) -------------------------------------------
 

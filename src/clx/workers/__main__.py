@@ -15,7 +15,13 @@ from clx.workers.runtime import Worker, WorkerConfig
 
 def parse_args(argv: list[str] | None = None) -> tuple[WorkerConfig, str]:
     p = argparse.ArgumentParser(prog="python -m clx.workers", description=__doc__)
-    p.add_argument("--db", required=True, type=Path, help="the queue database (.clx/clx.db)")
+    p.add_argument("--db", type=Path, help="the SQLite queue database (.clx/clx.db)")
+    p.add_argument(
+        "--queue",
+        help="a PostgreSQL queue URL instead of --db (default: $CLX_QUEUE_URL, which keeps "
+        "the password off the command line)",
+    )
+    p.add_argument("--state-dir", type=Path, help="state folder for handlers (default: --db's)")
     p.add_argument("--session", required=True, help="the build session whose jobs to serve")
     p.add_argument("--kinds", required=True, help="comma-separated job kinds, e.g. notebook")
     p.add_argument("--worker-id", help="id in the workers table (default: kinds-host-pid)")
@@ -30,8 +36,13 @@ def parse_args(argv: list[str] | None = None) -> tuple[WorkerConfig, str]:
     kinds = tuple(k.strip() for k in a.kinds.split(",") if k.strip())
     if not kinds:
         p.error("--kinds needs at least one job kind")
+    url = None if a.db else a.queue or os.environ.get("CLX_QUEUE_URL")
+    if a.db is None and not url:
+        p.error("name the queue: --db FILE, --queue URL or CLX_QUEUE_URL")
     return WorkerConfig(
-        db_path=a.db.resolve(),
+        db_path=a.db.resolve() if a.db else None,
+        queue_url=url,
+        work_dir=a.state_dir.resolve() if a.state_dir else None,
         session=a.session,
         kinds=kinds,
         worker_id=a.worker_id or f"{'+'.join(kinds)}-{socket.gethostname()}-{os.getpid()}",

@@ -31,11 +31,12 @@ from clx.processes import descendants, kill_processes, kill_tree, popen
 from clx.queue import (
     DEFAULT_LEASE_SECONDS,
     JobError,
+    Queue,
     SessionState,
-    SqliteQueue,
     WorkerRecord,
     WorkerState,
 )
+from clx.queue.location import is_server_url, open_queue
 from clx.workers.runtime import EXIT_ABANDONED, EXIT_OK
 
 log = logging.getLogger(__name__)
@@ -75,15 +76,19 @@ class WorkerPool:
     """Worker processes for one build session.
 
     ``counts`` maps a job kind (or several, comma-separated, served by one worker) to a
-    number of workers; default ``default_counts()``. Use as a context manager.
+    number of workers; default ``default_counts()``. ``queue`` is the SQLite file or a
+    PostgreSQL URL (handed to the workers in their environment, never on a command line);
+    ``state_dir`` is the folder handlers keep state in (default: the SQLite file's).
+    Use as a context manager.
     """
 
     def __init__(
         self,
-        db_path: Path | str,
+        queue: Path | str,
         session: str,
         counts: Mapping[str, int] | None = None,
         *,
+        state_dir: Path | str | None = None,
         log_dir: Path | str | None = None,
         lease_seconds: float = DEFAULT_LEASE_SECONDS,
         backoff_base: float = 1.0,
@@ -94,10 +99,14 @@ class WorkerPool:
         python: str = sys.executable,
         env: Mapping[str, str] | None = None,
     ) -> None:
-        self.db_path = Path(db_path).resolve()
+        self.queue_url = str(queue) if is_server_url(queue) else None
+        self.db_path = None if self.queue_url else Path(queue).resolve()
+        if state_dir is None and self.db_path is None:
+            raise ValueError("a pool on a PostgreSQL queue needs a state_dir")
+        self.state_dir = Path(state_dir).resolve() if state_dir else self.db_path.parent
         self.session = session
         self.counts = dict(default_counts() if counts is None else counts)
-        self.log_dir = Path(log_dir) if log_dir else self.db_path.parent / "logs"
+        self.log_dir = Path(log_dir) if log_dir else self.state_dir / "logs"
         self.lease_seconds = lease_seconds
         self.backoff_base = backoff_base
         self.max_restarts = max_restarts
@@ -198,14 +207,17 @@ class WorkerPool:
 
     # --- internals ---------------------------------------------------------------------
 
-    def _queue(self) -> SqliteQueue:
+    def _open_queue(self) -> Queue:
+        return open_queue(self.queue_url or self.db_path, backoff_base=self.backoff_base)
+
+    def _queue(self) -> Queue:
         queue = getattr(self._local, "queue", None)
         if queue is None:
-            queue = SqliteQueue(self.db_path, backoff_base=self.backoff_base)
+            queue = self._open_queue()
             self._local.queue = queue
         return queue
 
-    def _spawn(self, w: PoolWorker, queue: SqliteQueue, *, register: bool = True) -> None:
+    def _spawn(self, w: PoolWorker, queue: Queue, *, register: bool = True) -> None:
         if register:
             w.worker_id = f"{w.slot}-{secrets.token_hex(3)}"
             queue.register_worker(w.worker_id, self.session, w.kinds)
@@ -214,8 +226,9 @@ class WorkerPool:
             self.python,
             "-m",
             "clx.workers",
-            "--db",
-            str(self.db_path),
+            *(["--db", str(self.db_path)] if self.db_path else []),
+            "--state-dir",
+            str(self.state_dir),
             "--session",
             self.session,
             "--kinds",
@@ -230,6 +243,8 @@ class WorkerPool:
         ]
         env = dict(os.environ if self.env is None else self.env)
         env.setdefault("PYTHONUNBUFFERED", "1")
+        if self.queue_url:
+            env["CLX_QUEUE_URL"] = self.queue_url
         with open(w.log_path, "ab") as logfile:
             w.process = popen(
                 args, stdin=subprocess.DEVNULL, stdout=logfile, stderr=subprocess.STDOUT, env=env
@@ -239,7 +254,7 @@ class WorkerPool:
         log.debug("started worker %s (pid %d)", w.worker_id, w.process.pid)
 
     def _monitor_loop(self) -> None:
-        queue = SqliteQueue(self.db_path, backoff_base=self.backoff_base)
+        queue = self._open_queue()
         try:
             while not self._stop_event.wait(self.monitor_interval):
                 try:
@@ -249,7 +264,7 @@ class WorkerPool:
         finally:
             queue.close()
 
-    def _supervise(self, queue: SqliteQueue) -> None:
+    def _supervise(self, queue: Queue) -> None:
         with self._lock:
             if self._stopped:
                 return
@@ -265,7 +280,7 @@ class WorkerPool:
                 self._next_reclaim = time.monotonic() + max(self.lease_seconds / 4, 0.05)
                 queue.reclaim_expired()
 
-    def _handle_exit(self, w: PoolWorker, code: int, queue: SqliteQueue) -> None:
+    def _handle_exit(self, w: PoolWorker, code: int, queue: Queue) -> None:
         kill_processes(w.tree)
         w.process, w.tree = None, []
         crashed = code not in (EXIT_OK, EXIT_ABANDONED)

@@ -28,10 +28,11 @@ from clx.queue import (
     ClaimedJob,
     Completion,
     JobError,
+    Queue,
     SessionState,
-    SqliteQueue,
     WorkerState,
 )
+from clx.queue.location import open_queue
 from clx.store import atomic_write
 from clx.workers import registry
 from clx.workers.handler import Handler, JobView, Outcome
@@ -48,7 +49,8 @@ FLUSH_SECONDS = 0.2
 
 @dataclass(frozen=True)
 class WorkerConfig:
-    db_path: Path
+    #: The SQLite queue file; None when the queue is a server (``queue_url``).
+    db_path: Path | None
     session: str
     kinds: tuple[str, ...]
     worker_id: str
@@ -67,10 +69,22 @@ class WorkerConfig:
     abandon_grace: float = 2.0
     #: Exit after this many jobs (recycling); None: never.
     max_jobs: int | None = None
+    #: A PostgreSQL queue instead of ``db_path``.
+    queue_url: str | None = None
+    #: The state folder handed to handlers; default: the SQLite file's folder (``.clx``).
+    work_dir: Path | None = None
 
     @property
-    def state_dir(self) -> Path:
-        return self.db_path.parent
+    def state_dir(self) -> Path | None:
+        if self.work_dir is not None:
+            return self.work_dir
+        return None if self.db_path is None else self.db_path.parent
+
+    def open_queue(self) -> Queue:
+        target = self.queue_url or self.db_path
+        if target is None:
+            raise ValueError("a worker needs a queue: a SQLite file or a PostgreSQL URL")
+        return open_queue(target, backoff_base=self.backoff_base)
 
 
 def _tail(exc: BaseException, lines: int = 20) -> str:
@@ -129,7 +143,7 @@ class Worker:
         self._jobs_done = 0
         self._pending: list[Completion] = []
         self._pending_since = 0.0
-        self._queue: SqliteQueue | None = None
+        self._queue: Queue | None = None
 
     # --- control -----------------------------------------------------------------------
 
@@ -154,7 +168,7 @@ class Worker:
         die_with_parent()
         if not parent_alive(parent):
             return EXIT_OK
-        self._queue = queue = SqliteQueue(cfg.db_path, backoff_base=cfg.backoff_base)
+        self._queue = queue = cfg.open_queue()
         queue.register_worker(
             cfg.worker_id, cfg.session, cfg.kinds, pid=os.getpid(), host=socket.gethostname()
         )
@@ -198,7 +212,7 @@ class Worker:
         problems = tuple(p for e in self._config_errors.values() for p in e.problems)
         return JobError(Category.CONFIGURATION, problems)
 
-    def _shutdown(self, queue: SqliteQueue) -> None:
+    def _shutdown(self, queue: Queue) -> None:
         with self._lock:
             token, unstarted = self._token, self._held - self._lost
             self._token, self._held = None, set()
@@ -232,7 +246,7 @@ class Worker:
         sizes = [getattr(h, "claim_batch", 1) for h in self._handlers.values()]
         return max(1, min(sizes, default=1))
 
-    def _loop(self, queue: SqliteQueue, parent: int) -> None:
+    def _loop(self, queue: Queue, parent: int) -> None:
         cfg = self.config
         batch = self._batch()
         delay = cfg.poll_min
@@ -255,8 +269,13 @@ class Worker:
                     if queue.session_state(cfg.session) is not SessionState.OPEN:
                         log.info("session %s is closed; exiting", cfg.session)
                         return
-                self._wake.wait(delay)
-                delay = min(delay * 2, cfg.poll_max)
+                if queue.blocking_claim:
+                    # Woken by the engine when work arrives; the timeout keeps the
+                    # maintenance above and a stop request timely.
+                    queue.wait_for_jobs(min(maintenance_every, 0.5))
+                else:
+                    self._wake.wait(delay)
+                    delay = min(delay * 2, cfg.poll_max)
                 continue
             delay = cfg.poll_min
             self._run_batch(queue, jobs)
@@ -264,7 +283,7 @@ class Worker:
                 log.info("recycling after %d jobs", self._jobs_done)
                 return
 
-    def _run_batch(self, queue: SqliteQueue, jobs: list[ClaimedJob]) -> None:
+    def _run_batch(self, queue: Queue, jobs: list[ClaimedJob]) -> None:
         token = jobs[0].token
         with self._lock:
             self._token, self._held, self._lost = token, {j.id for j in jobs}, set()
@@ -294,7 +313,7 @@ class Worker:
         with self._lock:
             return job_id in self._lost
 
-    def _run_one(self, queue: SqliteQueue, job: ClaimedJob) -> None:
+    def _run_one(self, queue: Queue, job: ClaimedJob) -> None:
         if job.kind in self._config_errors:
             error = self._config_errors[job.kind]
             queue.fail(
@@ -326,7 +345,7 @@ class Worker:
             return
         self._record(queue, job, outcome)
 
-    def _record(self, queue: SqliteQueue, job: ClaimedJob, outcome: Outcome) -> None:
+    def _record(self, queue: Queue, job: ClaimedJob, outcome: Outcome) -> None:
         written: list[str] = []
         try:
             for path, data in sorted(outcome.files.items()):
@@ -355,7 +374,7 @@ class Worker:
             self._pending_since = time.monotonic()
         self._pending.append(Completion(job.id, job.token, result))
 
-    def _flush(self, queue: SqliteQueue) -> None:
+    def _flush(self, queue: Queue) -> None:
         if not self._pending:
             return
         pending, self._pending = self._pending, []
@@ -410,7 +429,7 @@ class _Heartbeat(threading.Thread):
 
     def run(self) -> None:
         cfg = self.worker.config
-        queue = SqliteQueue(cfg.db_path, backoff_base=cfg.backoff_base)
+        queue = cfg.open_queue()
         tick = min(self.interval, 0.1)
         next_beat = 0.0
         try:
@@ -429,7 +448,7 @@ class _Heartbeat(threading.Thread):
         finally:
             queue.close()
 
-    def _beat(self, queue: SqliteQueue) -> None:
+    def _beat(self, queue: Queue) -> None:
         cfg = self.worker.config
         token, held, current, done = self.worker._snapshot()
         if token is not None:
@@ -447,7 +466,7 @@ class _Heartbeat(threading.Thread):
         )
         queue.update_worker(cfg.worker_id, state=state, current_job=current, jobs_done=done)
 
-    def _exit_now(self, queue: SqliteQueue, code: int, why: str) -> None:
+    def _exit_now(self, queue: Queue, code: int, why: str) -> None:
         """The main thread is stuck in a handler: hand its jobs back and leave."""
         cfg = self.worker.config
         log.warning("%s; exiting without waiting for the handler", why)
