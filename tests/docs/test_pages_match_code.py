@@ -33,6 +33,9 @@ def test_every_report_field_is_documented() -> None:
     fields = [*schema["properties"], *schema["$defs"]["problem"]["properties"]]
     missing = [name for name in fields if f"| `{name}` |" not in page]
     assert not missing, f"docs/report.md lacks a table row for the report fields: {missing}"
+    nested = {name for prop in schema["properties"].values() for name in prop.get("properties", {})}
+    missing = sorted(name for name in nested if f"`{name}`" not in page)
+    assert not missing, f"docs/report.md does not name the report fields: {missing}"
 
 
 def test_every_tag_and_language_is_in_the_course_reference() -> None:
