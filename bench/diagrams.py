@@ -25,7 +25,7 @@ N = 20
 
 
 def plantuml_source(i: int) -> str:
-    """A class diagram like toolchain.md 3.3: 5 classes/interfaces, a note, 4 relations."""
+    """A typical class diagram: 5 classes/interfaces, a note, 4 relations."""
     return f"""@startuml
 interface Speicher{i} {{
   +lesen(schlüssel: str): bytes
@@ -49,7 +49,7 @@ note right of Cache{i} : Größe {i * 10} MB
 
 
 def drawio_source(i: int) -> str:
-    """As in toolchain.md 4.3: 4 shapes, HTML/plain labels, umlauts, labelled + dashed edges."""
+    """A typical slide diagram: 4 shapes, HTML/plain labels, umlauts, labelled + dashed edges."""
     cells = [
         ("a", f"&lt;b&gt;Übersicht {i}&lt;/b&gt;", "rounded=1;whiteSpace=wrap;html=1;", 40, 40),
         ("b", f"Prüfung {i}", "shape=ellipse;whiteSpace=wrap;", 260, 40),

@@ -87,7 +87,10 @@ class Problem:
         )
 
     def format(self) -> str:
-        """One line as in the reference: ``error: file:line [variants]: message``."""
+        """One line, ``error: file:line [variants]: message``.
+
+        As docs/course-reference.md#errors-and-warnings shows it.
+        """
         where = self.file or "<course>"
         if self.line is not None:
             where += f":{self.line}"

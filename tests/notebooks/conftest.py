@@ -25,7 +25,7 @@ class Read:
 
     @staticmethod
     def cell_id(source: str) -> str:
-        """The id rule of course-format.md 8.7."""
+        """The id rule of docs/course-reference.md#cell-ids."""
         return hashlib.sha3_224(source.encode("utf-8")).hexdigest()[:16]
 
     @staticmethod

@@ -1,4 +1,4 @@
-"""Golden test of the tag table (course-format.md 8.2-8.7): every tag, both languages.
+"""Golden test of the tag table (docs/course-reference.md#cells-in-each-output): every tag, both languages.
 
 The expected cell lists below are written by hand from the spec's tables; they are
 not produced by the engine.
@@ -76,7 +76,7 @@ def _logo() -> str:
 
 
 def title(text: str, organization: str, *, logo: bool) -> str:
-    """The title cell of course-format.md 7.3 (markdown, comment prefixes removed)."""
+    """The title cell of docs/course-reference.md#the-header-macro (markdown, comment prefixes removed)."""
     lines = []
     if logo:
         img = (

@@ -40,7 +40,7 @@ class Course:
 
 
 def default_course_root(spec_path: Path) -> Path:
-    """``<root>/course-specs/x.xml`` → ``<root>`` (spec section 2)."""
+    """``<root>/course-specs/x.xml`` → ``<root>`` (docs/course-reference.md#the-course-folder)."""
     return spec_path.resolve().parent.parent
 
 

@@ -1,4 +1,5 @@
-"""Classification of topic files (spec 5.3) and the file-topic references (spec 5.2)."""
+"""Classification of topic files and what a file topic pulls in
+(docs/course-reference.md#the-files-of-a-topic)."""
 
 from __future__ import annotations
 
@@ -38,7 +39,7 @@ def classify(name: str) -> tuple[FileClass, str | None]:
 
 
 def render_target(relpath: str) -> str:
-    """Where a diagram's image lands, relative to the topic (spec 13.2)."""
+    """Where a diagram's image lands, relative to the topic (docs/course-reference.md#diagrams)."""
     p = PurePosixPath(relpath)
     folder = p.parent
     if folder.name in ("pu", "puml", "plantuml", "drawio"):

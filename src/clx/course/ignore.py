@@ -1,4 +1,7 @@
-"""Ignore rules (spec section 6), tested on path components relative to the course root only."""
+"""Ignore rules, tested on path components relative to the course root only.
+
+The rules as authors read them: docs/course-reference.md#ignore-rules.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The one module that computes output paths (spec section 11).
+"""The one module that computes output paths (docs/course-reference.md#output-layout).
 
 Nobody else joins output path components by hand: the build, the cache, the reports
 and the tests all ask this module.

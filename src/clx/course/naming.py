@@ -1,4 +1,5 @@
-"""Names that become file and folder names: sanitising and header titles (spec 7.4, 11.4)."""
+"""Names that become file and folder names: sanitising and header titles
+(docs/course-reference.md#titles-and-file-names)."""
 
 from __future__ import annotations
 
@@ -32,7 +33,7 @@ def _unescape(s: str) -> str:
 def header_titles(raw_source: str, stem: str) -> tuple[dict[str, str], str | None]:
     """Titles per language from the first header call, and a warning text if we fell back.
 
-    Without any header call both titles are the stem, silently (the reference says so).
+    Without any header call both titles are the stem, silently (documented as such).
     """
     fallback = {"de": stem, "en": stem}
     first_any = _HEADER_ANY.search(raw_source)

@@ -2,7 +2,8 @@
 
 Numbers, titles and paths are fixed from the course structure alone, so a failing
 notebook keeps its number and both languages agree. Conflicts between sources that
-map to one output path are resolved here, once, by the rules of spec 11.6.
+map to one output path are resolved here, once, by the rules of
+docs/course-reference.md#when-two-sources-want-the-same-path.
 """
 
 from __future__ import annotations
@@ -150,7 +151,7 @@ class Focus:
                 and (self.langs is None or lang in self.langs))
 
 
-# Priority of output classes when two sources map to one path (spec 11.6).
+# Priority of output classes when two sources map to one path.
 _PRIORITY = {"notebook": 3, "render": 2, "copy": 1}
 
 

@@ -1,4 +1,4 @@
-"""Modules, topics and the files of each topic (spec sections 4 and 5).
+"""Modules, topics and the files of each topic (docs/course-reference.md#modules-topics-and-ids).
 
 Every walk is sorted by code-point order, so the winner of a duplicate id and the
 order of files never depend on the file system.

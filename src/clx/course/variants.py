@@ -49,7 +49,7 @@ class Variant:
         return cls(lang, Format(fmt), Kind(kind))
 
 
-# (format, kind) pairs produced per language, in the reference order of section 11.3.
+# (format, kind) pairs produced per language, in the order of docs/course-reference.md#variants.
 _PER_LANG: tuple[tuple[Format, Kind], ...] = (
     (Format.HTML, Kind.CODE_ALONG),
     (Format.HTML, Kind.COMPLETED),

@@ -5,7 +5,7 @@ load, one render, and tearing the whole process tree down. It knows nothing abou
 files or problems; ``drawio.py`` decides what a failure means.
 
 Opening a page costs about a second, a render in an open page 0.03–0.07 s, so the
-page is reused for every diagram (toolchain.md 4.2). Debian's Chromium is used through
+page is reused for every diagram. Debian's Chromium is used through
 ``executable_path``; Playwright's own browser download is never needed.
 """
 
@@ -114,7 +114,7 @@ class Bounds:
 
         export.js shifts the drawing by the scaled border but adds the border to the
         width unscaled, so a plain clip would give 60 px on the left and 21 px on the
-        right at scale 3 (toolchain.md 4.5).
+        right at scale 3.
         """
         content_w, content_h = self.content_size(border)
         left, top = math.ceil(self.x), math.ceil(self.y)

@@ -19,7 +19,7 @@ class DiagramJobPayload:
     source_path: str  # relative to the course root, '/'-separated (for messages)
     source_sha256: str  # the source bytes in ``<state_dir>/blobs``
     outputs: dict[str, str]  # format ("png" / "svg") -> absolute output path
-    # The render target as the reference names it (``img/layers.png``), for messages;
+    # The render target relative to the topic (``img/layers.png``), for messages;
     # defaults to the PNG output's file name.
     target: str | None = None
 

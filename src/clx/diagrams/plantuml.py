@@ -51,7 +51,7 @@ class PlantUmlRenderer:
     """``start()`` / ``render(text, fmt)`` / ``stop()``; also a context manager.
 
     ``timeout`` bounds one answer (including a JVM start on first use);
-    ``max_heap`` caps each JVM (toolchain.md suggests 512m; a warm JVM holds ≈230 MB).
+    ``max_heap`` caps each JVM (512m is plenty: a warm JVM holds ≈230 MB).
     """
 
     def __init__(

@@ -1,9 +1,9 @@
 """clx.notebooks: the notebook engine, a pure library.
 
 Given a notebook source and its context it produces the bytes of every requested
-variant of one output language (course-format.md sections 7-10 and 14). It knows
-nothing about queues, workers or output folders; the only state it keeps is the warm
-kernels of an ``Executor``.
+variant of one output language (docs/course-reference.md, from #notebook-sources to
+#output-formats). It knows nothing about queues, workers or output folders; the only
+state it keeps is the warm kernels of an ``Executor``.
 """
 
 from __future__ import annotations

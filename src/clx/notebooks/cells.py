@@ -1,9 +1,9 @@
 """Parse expanded text into cells that know their source lines and carry stable ids.
 
-Steps 3-5 of course-format.md 8.1: parse the percent format with Jupytext, drop empty
-markdown cells, assign SHA3-224 ids. Each cell also keeps the source line of its
-marker and of every body line, so that tag warnings and cell errors can name a line of
-the file the author edits (section 14).
+Parse the percent format with Jupytext, drop empty markdown cells, assign SHA3-224 ids
+(docs/course-reference.md#notebook-sources and #cell-ids). Each cell also keeps the source
+line of its marker and of every body line, so that tag warnings and cell errors can name
+a line of the file the author edits (docs/course-reference.md#errors-and-warnings).
 """
 
 from __future__ import annotations
@@ -111,8 +111,8 @@ def _parse(expanded: Expanded, jupytext_format: str) -> list[SourceCell]:
 
 
 def _unique_id(source: str, position: int, seen: set[str]) -> str:
-    """course-format.md 8.7: content hash; on a clash hash "<n>:<source>" with n counting
-    up from the cell's position (0-based, after dropping empty markdown cells)."""
+    """Content hash; on a clash hash "<n>:<source>" with n counting up from the cell's
+    position (0-based, after dropping empty markdown cells); docs/course-reference.md#cell-ids."""
     candidate = _hash(source)
     n = position
     while candidate in seen:

@@ -1,7 +1,8 @@
 """``render_language``: every requested variant of one notebook in one output language.
 
-The pipeline of course-format.md 8.1 per format (templating cannot see the kind), then
-per kind. Executed HTML is the expensive part, so the plan is:
+Templating, parsing and tag checks per format (templating cannot see the kind), then
+the tag table per kind (docs/course-reference.md#cells-in-each-output). Executed HTML is
+the expensive part, so the plan is:
 
 * code-along HTML is never executed;
 * completed and speaker HTML come from **one** execution of the speaker notebook when
@@ -146,7 +147,7 @@ class _LanguageJob:
             self._render_html(html, cells)
 
     def _prepare(self, fmt: Format, variants: list[Variant]) -> list[SourceCell] | None:
-        """Steps 2-6 of 8.1 for one format: template, parse, ids, warnings."""
+        """For one format: template, parse, ids, warnings."""
         src = self.src
         expanded = expand(
             src.text,

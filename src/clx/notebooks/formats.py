@@ -1,4 +1,4 @@
-"""Writers for the three output formats (course-format.md 9.1-9.4).
+"""Writers for the three output formats (docs/course-reference.md#output-formats).
 
 All writers return bytes with LF line endings and no timestamps, so identical input
 gives identical files. The HTML exporter is expensive to create (0.1-0.35 s) and is
@@ -24,7 +24,7 @@ NBFORMAT_MINOR = 5  # cell ids
 
 
 def notebook_node(cells: Sequence[NotebookNode], prog_lang: str) -> NotebookNode:
-    """A notebook whose metadata is exactly ``kernelspec`` and ``language_info`` (9.2)."""
+    """A notebook whose metadata is exactly ``kernelspec`` and ``language_info``."""
     lang = LANGUAGES[prog_lang]
     metadata: dict[str, Any] = {
         "kernelspec": lang.kernelspec,
@@ -62,7 +62,7 @@ _CODE_CONFIG = JupytextConfiguration(notebook_metadata_filter="-all", cell_metad
 
 
 def write_code(nb: NotebookNode, prog_lang: str) -> bytes:
-    """Percent script without any metadata (9.3)."""
+    """Percent script without any metadata."""
     text = jupytext.writes(nb, fmt=LANGUAGES[prog_lang].jupytext_format, config=_CODE_CONFIG)
     if not text.endswith("\n"):
         text += "\n"

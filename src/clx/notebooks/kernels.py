@@ -2,10 +2,10 @@
 
 Starting a python3 kernel costs about 0.5 s, most of it the kernel importing itself.
 The pool therefore keeps a *spare* kernel per kernelspec that boots while the current
-notebook runs (toolchain.md 2.1). Each kernel serves exactly one execution and is then
+notebook runs. Each kernel serves exactly one execution and is then
 killed with its whole process tree, so notebooks never see each other's state.
 
-Details that matter (toolchain.md 2.3):
+Details that matter:
 
 * ``ipc`` transport with an absolute, unique address: the relative default breaks as
   soon as the kernel's cwd differs from ours;
@@ -53,7 +53,8 @@ from clx.processes import kill_tree_now
 
 log = logging.getLogger(__name__)
 
-# How to get each kernelspec of course-format.md section 10 (clx installs only python3).
+# How to get each kernelspec of docs/course-reference.md#programming-languages
+# (clx installs only python3).
 INSTALL_HINTS: dict[str, str] = {
     "python3": "run scripts/setup.sh, or: pip install ipykernel"
     " && python -m ipykernel install --sys-prefix",

@@ -1,4 +1,4 @@
-"""The tag table of course-format.md 8.2-8.6 in one place.
+"""The tag table (docs/course-reference.md#cells-in-each-output) in one place.
 
 Every rule that depends on a tag or a kind lives here as data or in a small function,
 so the golden tests of the 14 variants test this module and nothing else decides
@@ -18,7 +18,7 @@ from clx.notebooks.cells import SourceCell, to_node
 KNOWN_TAGS = frozenset(
     {"slide", "subslide", "notes", "del", "keep", "start", "alt", "answer", "raises-exception"}
 )
-# Tags that only make sense on one cell type (8.4 "Meant for").
+# Tags that only make sense on one cell type (the "For" column of docs/course-reference.md#tags).
 MEANT_FOR = {"keep": "code", "start": "code", "answer": "markdown", "raises-exception": "code"}
 DELETED_BY: dict[Kind, frozenset[str]] = {
     Kind.CODE_ALONG: frozenset({"alt", "del", "notes"}),
@@ -27,7 +27,8 @@ DELETED_BY: dict[Kind, frozenset[str]] = {
 }
 # Code cells keep their code in code-along only with one of these tags.
 KEPT_IN_CODE_ALONG = frozenset({"keep", "start"})
-SLIDE_TAGS = ("slide", "subslide", "notes")  # priority order (8.6)
+# Priority order of the slide tags: docs/course-reference.md#slide-metadata
+SLIDE_TAGS = ("slide", "subslide", "notes")
 ANSWER_PREFIX = {"de": "*Antwort:* ", "en": "*Answer:* "}
 PRIVATE_MESSAGE = (
     "tag 'private' is not supported; the cell appears in public outputs (use 'notes' or 'del')"
@@ -41,7 +42,7 @@ class CellWarning:
 
 
 def check_cell(cell: SourceCell) -> list[CellWarning]:
-    """Warnings for one source cell (8.4, 8.6, 7.1); the caller reports each once."""
+    """Warnings for one source cell (tags, slide tags, lang, raw cells); reported once each."""
     found: list[CellWarning] = []
     kind_name = f"{cell.cell_type} cell"
     raw_tags = cell.metadata.get("tags", [])
@@ -81,7 +82,10 @@ def check_cell(cell: SourceCell) -> list[CellWarning]:
 
 
 def in_language(cell: SourceCell, lang: str) -> bool:
-    """8.2: kept if ``lang`` is absent, empty or equal to the output language."""
+    """Kept if ``lang`` is absent, empty or equal to the output language.
+
+    See docs/course-reference.md#languages-of-a-cell.
+    """
     value = cell.metadata.get("lang")
     return value in (None, "") or value == lang
 
@@ -93,7 +97,7 @@ def is_deleted(cell: SourceCell, kind: Kind) -> bool:
 def kind_cells(
     cells: Iterable[SourceCell], lang: str, kind: Kind
 ) -> list[tuple[SourceCell, NotebookNode]]:
-    """Steps 7-9 of 8.1 for one output language and kind: filter, slide metadata, contents.
+    """For one output language and kind: filter, slide metadata, contents.
 
     Returns the surviving source cells with their processed nbformat cells, in order.
     """

@@ -1,6 +1,6 @@
 """Jinja expansion of a notebook source, remembering which source line made each line.
 
-The whole source is a Jinja template (course-format.md 7.2). Two things make this
+The whole source is a Jinja template (docs/course-reference.md#templating). Two things make this
 more than ``Template.render``:
 
 * Errors and warnings must name lines of the *source*, also for cells produced by a
@@ -239,7 +239,7 @@ def make_environment(
     author: str,
     organization: str,
 ) -> jinja2.Environment:
-    """The Environment with the settings and globals of course-format.md 7.2."""
+    """The Environment with the settings and globals of docs/course-reference.md#templating."""
     env = jinja2.Environment(
         loader=loader,
         undefined=jinja2.StrictUndefined,
