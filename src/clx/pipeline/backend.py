@@ -2,6 +2,8 @@
 
 Waiting asks the queue one batched question per poll cycle ("what finished since my
 cursor?"), never one query per job, and polls faster while jobs are finishing.
+Jobs put back to pending by `clx jobs retry` while the build runs are waited for again,
+and their new outcome replaces the old one.
 A build is declared stalled only when nothing finishes for ``stall_timeout`` seconds
 while work is outstanding — a long but healthy build is never killed by a deadline.
 """
@@ -85,14 +87,18 @@ class SqliteBackend:
             self._cursor = batch.cursor
             progressed = False
             for job in batch.jobs:
-                if job.id in outstanding:
+                # A job finished before and again: `clx jobs retry` ran it a second time,
+                # and its latest outcome is the one that counts.
+                if job.id in outstanding or job.id in result.finished:
                     outstanding.discard(job.id)
                     result.finished[job.id] = job
                     progressed = True
                     if on_finished:
                         on_finished(job, len(result.finished), len(self.job_ids))
             if not outstanding:
-                break
+                outstanding = self._requeued()
+                if not outstanding:
+                    break
             now = self.clock()
             if progressed:
                 last_progress = now
@@ -105,6 +111,12 @@ class SqliteBackend:
                 check()
             time.sleep(interval)
         return result
+
+    def _requeued(self) -> set[int]:
+        """Jobs of this build that finished and went back to pending (`clx jobs retry`):
+        the build waits for them too, so they neither stay pending nor count as failed."""
+        live = self.queue.jobs(self.session, states=[JobState.PENDING, JobState.RUNNING])
+        return {j.id for j in live if j.id in self.job_ids}
 
     def cancel(self) -> int:
         return self.queue.cancel(self.session, sorted(self.job_ids))

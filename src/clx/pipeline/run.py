@@ -314,6 +314,12 @@ def _run_jobs(runtime: BuildRuntime | None, db: Path, planned: list[PlannedJob],
         copy_files(copies_planned, copies)  # data files and dir-groups meanwhile
 
         def on_finished(job: JobRecord, done: int, total: int) -> None:
+            if job.id in report.finished:  # run again by `clx jobs retry`
+                p = by_id.get(job.id)
+                opts.progress.message(f"retried job {job.id} ({job.kind}"
+                                      f"{', ' + p.source_rel if p else ''}): {job.state}")
+                report.finished[job.id] = job
+                return
             report.finished[job.id] = job
             problems = ([] if job.state is JobState.SUCCEEDED
                         else _job_problems(job, by_id.get(job.id)))
