@@ -94,6 +94,8 @@ def _escape(text: str) -> str:
 
 
 def _metavar(action: argparse.Action) -> str:
+    if isinstance(action.metavar, tuple):
+        return " ".join(action.metavar)
     if action.metavar is not None:
         return str(action.metavar)
     if action.choices is not None:
@@ -107,7 +109,7 @@ def _value_part(action: argparse.Action) -> str:
         return ""
     m = _metavar(action)
     if isinstance(action.nargs, int):
-        return " " + " ".join([m] * action.nargs)
+        return " " + (m if isinstance(action.metavar, tuple) else " ".join([m] * action.nargs))
     forms = {"?": f" [{m}]", "*": f" [{m} ...]", "+": f" {m} [{m} ...]"}
     return forms.get(action.nargs, f" {m}")
 

@@ -59,3 +59,41 @@ def test_check_mode_reports_a_stale_page(tmp_path, monkeypatch, capsys) -> None:
     assert gen.main(["--check"]) == 1
     assert "run `python scripts/gen_cli_docs.py`" in capsys.readouterr().err
     assert gen.main([]) == 0 and gen.main(["--check"]) == 0
+
+
+def test_generator_covers_what_new_commands_bring() -> None:
+    """Commands other helpers add (deeper sub-commands, aliases, version flags, choices,
+    groups, nargs) appear without touching the generator."""
+    import argparse
+
+    p = argparse.ArgumentParser(prog="clx")
+    p.add_argument("--version", action="version", version="clx 9")
+    sub = p.add_subparsers(dest="command")
+    serve = sub.add_parser("serve", aliases=["live"], help="serve the pages <while> building")
+    serve.add_argument("spec", help="course spec")
+    serve.add_argument("--port", type=int, default=8000, help="TCP port")
+    serve.add_argument("--format", action="append", choices=["html", "slides"], help="formats")
+    serve.add_argument("--pair", nargs=2, metavar=("A", "B"), help="two values")
+    grp = serve.add_argument_group("queue", "where jobs go")
+    grp.add_argument("--queue", metavar="URL", help="sqlite path or postgresql://…")
+    tools = sub.add_parser("tools", help="tool commands")
+    tools_sub = tools.add_subparsers(dest="tools_command")
+    deep = tools_sub.add_parser("check", help="check *all* tools")
+    deep.add_argument("names", nargs="+", help="tool names")
+    page = _generator().render(p)
+    for expected in (
+        "- `--version`: show program's version number and exit",
+        "## `clx serve`",
+        "Also spelt `live`.",
+        "Serve the pages &lt;while> building.",
+        "clx serve [options] spec",
+        "- `--port PORT`: TCP port (default: `8000`)",
+        "- `--format {html,slides}`: formats (repeatable)",
+        "- `--pair A B`: two values",
+        "Queue:\n\nwhere jobs go\n\n- `--queue URL`: sqlite path or postgresql://…",
+        "### `clx tools check`",
+        "Check \\*all\\* tools.",
+        "clx tools check names [names ...]",
+        "- [`clx tools check`](#clx-tools-check): check \\*all\\* tools",
+    ):
+        assert expected in page, expected
