@@ -17,6 +17,7 @@ SLIDES_DIR = {"de": "Folien", "en": "Slides"}
 KIND_DIR = {Kind.CODE_ALONG: "Code-Along", Kind.COMPLETED: "Completed", Kind.SPEAKER: "Speaker"}
 TIERS = ("public", "speaker")
 MANIFEST_NAME = ".clx-manifest.json"
+HOME_PAGE_NAME = "index.html"
 
 
 def number_label(n: int) -> str:
@@ -73,6 +74,10 @@ class Layout:
         base = self.course_dir("public", lang)
         name = group_name[lang]
         return base / name if name else base
+
+    def home_page(self, tier: str, lang: str) -> Path:
+        """The course home page at the top of one ``<tier>/<Lang>/<course>`` tree."""
+        return self.course_dir(tier, lang) / HOME_PAGE_NAME
 
     def manifest_path(self) -> Path:
         return self.output_root / MANIFEST_NAME

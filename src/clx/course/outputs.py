@@ -17,12 +17,12 @@ from clx.course.course import Course
 from clx.course.files import FileClass, render_target
 from clx.course.ignore import DIAGRAM_SOURCE_DIRS
 from clx.course.languages import ProgLang, language_for_suffix
-from clx.course.layout import Layout
+from clx.course.layout import TIERS, Layout
 from clx.course.naming import header_line, header_titles
 from clx.course.sources import read_notebook
 from clx.course.spec import SectionSpec, SpecError
 from clx.course.topics import Topic, TopicFile, TopicFinder
-from clx.course.variants import Variant, all_variants
+from clx.course.variants import LANGS, Variant, all_variants
 from clx.problems import Category, Problem, Severity
 
 
@@ -60,6 +60,15 @@ class CopyOutput:
     origin: str  # "data" or "dir-group"
 
 
+@dataclass(frozen=True)
+class HomePageOutput:
+    """The ``index.html`` of one ``<tier>/<Lang>/<course>`` tree (clx.pipeline.homepage)."""
+
+    tier: str
+    lang: str
+    path: Path
+
+
 @dataclass
 class OutputPlan:
     course: Course
@@ -67,6 +76,7 @@ class OutputPlan:
     notebooks: list[NotebookOutput] = field(default_factory=list)
     diagrams: list[DiagramOutput] = field(default_factory=list)
     copies: list[CopyOutput] = field(default_factory=list)
+    home_pages: list[HomePageOutput] = field(default_factory=list)
     errors: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
 
@@ -80,12 +90,14 @@ class OutputPlan:
         c["diagram-images"] = sum(len(d.targets) for d in self.diagrams)
         for cp in self.copies:
             c[f"copy-{cp.origin}"] += 1
+        c["home-pages"] = len(self.home_pages)
         return dict(sorted(c.items()))
 
     def all_paths(self) -> list[Path]:
         paths = [p for nb in self.notebooks for p in nb.paths.values()]
         paths += [t for d in self.diagrams for t in d.targets]
         paths += [cp.target for cp in self.copies]
+        paths += [h.path for h in self.home_pages]
         return sorted(paths)
 
 
@@ -144,6 +156,11 @@ class Focus:
             f"--section: no section {', '.join(repr(v) for v in unknown)}; the sections are: "
             f"{listing or '(none)'}", category=Category.CONFIGURATION)])
 
+    def tree(self, tier: str, lang: str) -> bool:
+        """Does the build touch the ``<tier>/<lang>`` tree (and so write its home page)?"""
+        return ((self.langs is None or lang in self.langs)
+                and (self.tiers is None or tier in self.tiers))
+
     def dir_groups(self, lang: str) -> bool:
         """Dir-groups belong to no section, kind or format: only whole-course builds."""
         return (self.sections is None and self.kinds is None and self.formats is None
@@ -151,8 +168,9 @@ class Focus:
                 and (self.langs is None or lang in self.langs))
 
 
-# Priority of output classes when two sources map to one path.
-_PRIORITY = {"notebook": 3, "render": 2, "copy": 1}
+# Priority of output classes when two sources map to one path. An author's own
+# index.html (a dir-group into the course folder) wins over the generated home page.
+_PRIORITY = {"notebook": 3, "render": 2, "copy": 1, "home": 0}
 
 
 @dataclass
@@ -239,6 +257,7 @@ class _Planner:
                 order = (s_idx, t_idx)
                 number = self.add_topic(topic, section, s_idx, order, ref.html, number)
         self.add_dir_groups()
+        self.add_home_pages()
         self.finish()
         return self.plan
 
@@ -341,6 +360,14 @@ class _Planner:
         self.plan.warnings.extend(finder.warnings)
         self.plan.errors.extend(finder.errors)
 
+    def add_home_pages(self) -> None:
+        for tier in TIERS:
+            for lang in LANGS:
+                if self.focus.tree(tier, lang):
+                    page = HomePageOutput(tier, lang, self.layout.home_page(tier, lang))
+                    claim = _Claim("home", (), "the course home page", None, page)
+                    self.claim(page.path, claim)
+
     def finish(self) -> None:
         """Keep only winning claims: drop losing notebook paths, renders and copies."""
         won_notebook: set[tuple[int, Path]] = set()
@@ -349,6 +376,8 @@ class _Planner:
                 won_notebook.add((id(c.item), target))
             elif c.cls == "render":
                 c.item.targets.append(target)  # type: ignore[attr-defined]
+            elif c.cls == "home":
+                self.plan.home_pages.append(c.item)  # type: ignore[arg-type]
             else:
                 self.plan.copies.append(c.item)  # type: ignore[arg-type]
         for nb in self.plan.notebooks:
@@ -359,6 +388,7 @@ class _Planner:
         for d in self.plan.diagrams:
             d.targets.sort()
         self.plan.copies.sort(key=lambda c: c.target)
+        self.plan.home_pages.sort(key=lambda h: h.path)
 
 
 def section_keys(index: int, section: SectionSpec) -> set[str]:
@@ -385,4 +415,7 @@ def plan_outputs(course: Course, focus: Focus | None = None) -> OutputPlan:
     return _Planner(course, focus).run()
 
 
-__all__ = ["CopyOutput", "DiagramOutput", "Focus", "NotebookOutput", "OutputPlan", "plan_outputs"]
+__all__ = [
+    "CopyOutput", "DiagramOutput", "Focus", "HomePageOutput", "NotebookOutput", "OutputPlan",
+    "plan_outputs",
+]

@@ -60,6 +60,7 @@ class CourseSpec:
     organization: Bilingual
     sections: tuple[SectionSpec, ...]
     dir_groups: tuple[DirGroupSpec, ...]
+    description: Bilingual = Bilingual("", "")  # shown on the course home page
 
 
 class SpecError(Exception):
@@ -181,7 +182,11 @@ def _read_course(r: _Reader, root: Node) -> CourseSpec | None:
                     author = value
                 else:
                     organization = value
-    for tag in ("description", "certificate", "github"):
+    description = Bilingual("", "")
+    node = root.find("description")
+    if node is not None:
+        description = r.bilingual(node, text_allowed=True) or description
+    for tag in ("certificate", "github"):
         node = root.find(tag)
         if node is not None and node.children:
             r.bilingual(node, text_allowed=True)
@@ -192,7 +197,9 @@ def _read_course(r: _Reader, root: Node) -> CourseSpec | None:
     )
     if name is None or r.errors:
         return None
-    return CourseSpec(r.file, name, prog_lang, author, organization, sections, dir_groups)
+    return CourseSpec(
+        r.file, name, prog_lang, author, organization, sections, dir_groups, description
+    )
 
 
 def _folder_name(r: _Reader, parent: Node, missing: str, what: str) -> Bilingual | None:

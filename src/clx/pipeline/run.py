@@ -24,6 +24,7 @@ from clx.pipeline.cache import BuildCache, CacheEntry
 from clx.pipeline.cache_gc import DEFAULT_KEEP_DAYS, prune, running_builds, sweep_files
 from clx.pipeline.copy import CopyResult, copy_files, place_render
 from clx.pipeline.durations import prioritize, record_finished
+from clx.pipeline.homepage import write_home_pages
 from clx.pipeline.jobs import BuildSettings, JobPlanner, PlannedJob
 from clx.pipeline.manifest import update_manifest
 from clx.pipeline.progress import PlainProgress, Progress
@@ -140,6 +141,8 @@ def build(opts: BuildOptions, runtime: BuildRuntime | None = None) -> BuildRepor
                     results[i] = _result_of(p, report)
                     _remember(cache, p, results[i], opts.clock())
     _place_and_report(planned, results, opts, report, copies)
+    # The home pages list every deck of the course, also after a focused build.
+    report.errors.extend(write_home_pages(plan, plan if focus.everything else plan_outputs(course)))
     report.copies_written, report.copies_unchanged = copies.written, copies.unchanged
     report.errors.extend(copies.errors)
 
