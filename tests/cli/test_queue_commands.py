@@ -151,7 +151,10 @@ def test_live_build_retry_cancel_and_workers_stop(make_course) -> None:
     c = make_course(
         {
             "slides/m_100/topic_100_first/slides_first.py": notebook("A", "A", SLEEPY),
-            "slides/m_100/topic_200_second/slides_second.py": notebook("B", "B", "1 / 0"),
+            # The longest source starts first (durations.estimate): B must be claimed first.
+            "slides/m_100/topic_200_second/slides_second.py": notebook(
+                "B", "B", "# " + "padding " * 40 + "\n1 / 0"
+            ),
             "slides/m_100/topic_300_third/slides_third.py": notebook("C", "C", SLEEPY),
         },
         topics="<topic>first</topic><topic>second</topic><topic>third</topic>",
@@ -164,7 +167,7 @@ def test_live_build_retry_cancel_and_workers_stop(make_course) -> None:
             r = c.clx("jobs", "list", spec, "--state", state, "--output", "json")
             return json.loads(r.stdout)["jobs"] if r.returncode == 0 else []
 
-        # A and B are claimed first; B fails, and its worker takes C
+        # B and one sleeper are claimed first; B fails, and its worker takes the other
         _wait_for(
             lambda: len(listed("running")) == 2 and len(listed("failed")) == 1,
             what="two sleeping notebooks and one failure",
