@@ -3,6 +3,7 @@ missing from the nav, an anchor that does not exist) into a failure."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -34,3 +35,8 @@ def test_mkdocs_build_strict(tmp_path: Path) -> None:
     for page in pages:
         html = site / ("index.html" if page.name == "index" else f"{page}/index.html")
         assert html.is_file(), f"docs/{page}.md was not rendered"
+    # Like clx's own pages, the manual loads nothing from another host (no CDN).
+    remote = re.compile(r"<(?:script|link|img)\b[^>]*\b(?:src|href)=[\"']?(?:https?:)?//", re.I)
+    for html in site.rglob("*.html"):
+        found = remote.search(html.read_text(encoding="utf-8"))
+        assert found is None, f"{html.relative_to(site)} loads {found.group(0)}"
