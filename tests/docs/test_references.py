@@ -60,3 +60,17 @@ def test_cited_doc_anchors_exist() -> None:
                 bad.append(f"{p.relative_to(ROOT)}: {page}.md#{anchor}")
     assert not bad, "citations of pages or headings that do not exist:\n" + "\n".join(bad)
     assert "the-header-macro" in pages["course-reference"]  # the slug rule itself works
+
+
+def test_relative_links_outside_docs_resolve() -> None:
+    """README files are read on GitHub, where mkdocs' strict check does not reach."""
+    link = re.compile(r"\]\(([^)\s]+)\)")
+    bad = []
+    for md in [ROOT / "README.md", *sorted((ROOT / "examples").rglob("*.md"))]:
+        for target in link.findall(md.read_text(encoding="utf-8")):
+            if re.match(r"[a-z][a-z0-9+.-]*:|#", target):
+                continue  # a URL or an anchor on the same page
+            path = target.split("#", 1)[0]
+            if not (md.parent / path).exists():
+                bad.append(f"{md.relative_to(ROOT)}: {target}")
+    assert not bad, "links to files that do not exist:\n" + "\n".join(bad)
