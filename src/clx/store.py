@@ -11,6 +11,7 @@ import contextlib
 import hashlib
 import os
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 
@@ -84,3 +85,11 @@ class BlobStore:
 
     def has(self, digest: str) -> bool:
         return self.path(digest).exists()
+
+    # The ``clx.blobs.Blobs`` protocol, in bulk (here one file at a time anyway).
+
+    def missing(self, digests: Iterable[str]) -> set[str]:
+        return {d for d in digests if not self.has(d)}
+
+    def put_many(self, blobs: Iterable[bytes]) -> list[str]:
+        return [self.put(data) for data in blobs]

@@ -98,7 +98,7 @@ def test_load_config_reports_unknown_keys_and_rejects_bad_values(tmp_path: Path)
     loaded = load_config(tmp_path, env)
     assert loaded.defaults == DEFAULTS and loaded.files == [tmp_path / "clx.toml"]
     assert loaded.warnings == [
-        f"{tmp_path / 'clx.toml'}: unknown setting 'watch' (known: [build])",
+        f"{tmp_path / 'clx.toml'}: unknown setting 'watch' (known: [build], [queue])",
         f"{tmp_path / 'clx.toml'}: unknown setting 'build.cell_timeout'; did you mean "
         "'cell-timeout'?",
         f"{tmp_path / 'clx.toml'}: unknown setting 'build.colour' (known: workers, "
@@ -142,3 +142,28 @@ def test_cli_names_the_config_file(make_course) -> None:
     assert r.returncode == 0 and "produced by the notebook job" in r.stdout, r.stdout
     r = c.clx("cache", "explain", str(c.spec), str(c.root / "output" / html))
     assert r.returncode == 2 and "no such output" in r.stderr
+
+
+def test_the_queue_url_comes_from_the_flag_the_environment_or_clx_toml(
+    tmp_path: Path, monkeypatch
+) -> None:
+    env = {"XDG_CONFIG_HOME": str(tmp_path / "none")}
+    (tmp_path / "clx.toml").write_text('[queue]\nurl = "postgresql://clx@db/clx"\n')
+    assert load_config(tmp_path, env).defaults.queue_url == "postgresql://clx@db/clx"
+    (tmp_path / "clx.toml").write_text('[queue]\nurl = "mysql://x"\n')
+    with pytest.raises(UsageError, match="queue.url"):
+        load_config(tmp_path, env)
+    import argparse
+
+    from clx.cli.buildcmd import settings
+
+    (tmp_path / "clx.toml").write_text('[queue]\nurl = "postgresql://clx@from-toml/clx"\n')
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "none"))
+    spec = tmp_path / "c.xml"
+    args = argparse.Namespace(course_root=str(tmp_path), queue=None)
+    monkeypatch.delenv("CLX_QUEUE_URL", raising=False)
+    assert settings(args, spec)[1].queue_url == "postgresql://clx@from-toml/clx"
+    monkeypatch.setenv("CLX_QUEUE_URL", "postgresql://clx@from-env/clx")
+    assert settings(args, spec)[1].queue_url == "postgresql://clx@from-env/clx"
+    args.queue = "postgresql://clx@from-flag/clx"
+    assert settings(args, spec)[1].queue_url == "postgresql://clx@from-flag/clx"

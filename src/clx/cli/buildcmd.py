@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -57,6 +58,8 @@ def settings(args: argparse.Namespace, spec: Path) -> tuple[Path, BuildDefaults]
         "stall_timeout": getattr(args, "stall_timeout", None),
         "output_dir": Path(args.output_dir) if getattr(args, "output_dir", None) else None,
         "cache_keep_days": getattr(args, "keep_days", None),
+        # The flag, then the environment, then [queue] url in a config file.
+        "queue_url": getattr(args, "queue", None) or os.environ.get("CLX_QUEUE_URL") or None,
     }
     return root, effective(flags, loaded.defaults)
 
@@ -97,6 +100,10 @@ def build_options(args: argparse.Namespace, spec: Path) -> BuildOptions:
     ):
         if value is not None and value <= 0:
             raise UsageError(f"{name}: must be greater than 0")
+    if d.queue_url is not None and not d.queue_url.startswith(("postgresql://", "postgres://")):
+        raise UsageError("--queue: expected a postgresql:// URL")
+    if flag("local_workers") is not None and flag("local_workers") < 0:
+        raise UsageError("--local-workers: must be at least 0")
     focus = focus_args(args)
     from clx.cli.live import choose_progress
     from clx.pipeline.run import BuildOptions
@@ -115,6 +122,8 @@ def build_options(args: argparse.Namespace, spec: Path) -> BuildOptions:
         ignore_cache=bool(flag("ignore_cache")),
         retry_failed=bool(flag("retry_failed")),
         cache_keep_days=d.cache_keep_days,
+        queue_url=d.queue_url,
+        local_workers=flag("local_workers"),
         progress=choose_progress(bool(flag("quiet"))),
         **focus,
     )

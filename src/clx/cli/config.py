@@ -17,6 +17,9 @@ A config file holds one table::
     output-dir = "output"  # relative paths are relative to the course root
     cache-keep-days = 14   # prune cache entries no build has used for this many days
 
+    [queue]
+    url = "postgresql://clx@db.example/clx"  # a PostgreSQL queue (also: CLX_QUEUE_URL)
+
 Unknown keys and tables are warnings naming the file (a typo must not pass silently);
 wrong types and values are errors (exit status 2), also naming the file.
 """
@@ -49,6 +52,8 @@ class BuildDefaults:
     output_dir: Path | None = None  # None: <course root>/output
     # A complete build (and `clx cache prune`) drops cache entries unused for this long.
     cache_keep_days: float = 14.0
+    # A PostgreSQL queue URL ([queue] url); None: the course's own SQLite file.
+    queue_url: str | None = None
 
 
 DEFAULTS = BuildDefaults()
@@ -129,8 +134,8 @@ def _apply(
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
         raise UsageError(f"{path}: cannot read the config file: {e}") from e
-    for table in sorted(set(data) - {"build"}):
-        warnings.append(f"{path}: unknown setting '{table}' (known: [build])")
+    for table in sorted(set(data) - {"build", "queue"}):
+        warnings.append(f"{path}: unknown setting '{table}' (known: [build], [queue])")
     build = data.get("build", {})
     if not isinstance(build, dict):
         raise UsageError(f"{path}: 'build' must be a table ([build])")
@@ -149,6 +154,16 @@ def _apply(
         if name == "output_dir":
             value = course_root / Path(value).expanduser()
         changes[name] = value
+    queue = data.get("queue", {})
+    if not isinstance(queue, dict):
+        raise UsageError(f"{path}: 'queue' must be a table ([queue])")
+    for key, value in queue.items():
+        if key != "url":
+            warnings.append(f"{path}: unknown setting 'queue.{key}' (known: url)")
+            continue
+        if not isinstance(value, str) or not value.startswith(("postgresql://", "postgres://")):
+            raise UsageError(f"{path}: queue.url: expected a postgresql:// URL")
+        changes["queue_url"] = value
     return replace(base, **changes)
 
 

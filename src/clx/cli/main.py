@@ -77,6 +77,19 @@ def _add_build_parser(sub: argparse._SubParsersAction) -> None:
         help=f"report and stop when no job finishes for this many seconds "
         f"(default {d.stall_timeout:g})",
     )
+    p.add_argument(
+        "--queue",
+        metavar="URL",
+        help="submit to a PostgreSQL queue that workers on other hosts serve "
+        "(also CLX_QUEUE_URL, [queue] url in clx.toml; default: the course's SQLite file)",
+    )
+    p.add_argument(
+        "--local-workers",
+        type=int,
+        metavar="N",
+        help="0: start no local workers and rely on `clx worker` elsewhere; N: at most N "
+        "local workers per job kind (default: as --workers etc. say)",
+    )
     _add_focus_args(p)
     p.add_argument("--ignore-cache", action="store_true", help="run every job again")
     p.add_argument(

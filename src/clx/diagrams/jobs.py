@@ -20,7 +20,6 @@ from clx.problems import (
     InfrastructureError,
     Problem,
 )
-from clx.store import BlobStore
 from clx.workers.handler import JobView, Outcome
 
 RenderFunction = Callable[[str, str], Rendered]
@@ -58,10 +57,11 @@ def run_diagram_job(job: JobView, render: RenderFunction, *, info: dict | None =
 
 def read_source_text(job: JobView, payload: DiagramJobPayload) -> str:
     """The source as the build hashed it; ContentError if it is not UTF-8 text."""
-    if job.state_dir is None:
-        raise ConfigurationError(f"job {job.id} has no state_dir to read its source blob from")
+    blobs = job.input_blobs()
+    if blobs is None:
+        raise ConfigurationError(f"job {job.id} has no blob store to read its source from")
     try:
-        data = BlobStore(job.state_dir / "blobs").get(payload.source_sha256)
+        data = blobs.get(payload.source_sha256)
     except OSError as e:
         raise InfrastructureError(
             f"cannot read the source blob of {payload.source_path}: {e}"

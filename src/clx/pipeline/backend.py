@@ -109,7 +109,11 @@ class SqliteBackend:
                     raise StallError(self._stall_report(outstanding, now - last_progress))
             if check:
                 check()
-            time.sleep(interval)
+            if self.queue.blocking_claim:
+                # Woken when a job finishes; the timeout keeps ``check`` regular.
+                self.queue.wait_for_finished(self.session, self.poll_max)
+            else:
+                time.sleep(interval)
         return result
 
     def _requeued(self) -> set[int]:

@@ -66,6 +66,10 @@ class BuildOptions:
     formats: tuple[str, ...] | None = None
     targets: tuple[str, ...] | None = None  # "public" / "speaker"
     sections: tuple[str, ...] | None = None
+    # A PostgreSQL queue URL (None: the course's SQLite file) and how many local workers
+    # per kind to start at most (0: none, remote `clx worker`s do the work; None: all).
+    queue_url: str | None = None
+    local_workers: int | None = None
 
     def focus(self) -> Focus:
         return Focus.of(self.langs, self.kinds, self.formats, self.targets, self.sections)
@@ -295,10 +299,12 @@ def _run_jobs(runtime: BuildRuntime | None, db: Path, planned: list[PlannedJob],
         copy_files(copies_planned, copies)
         return
     own = runtime is None
-    rt = runtime or BuildRuntime(db, info={"spec": str(opts.spec)})
+    rt = runtime or BuildRuntime(db, info={"spec": str(opts.spec)}, queue_url=opts.queue_url,
+                                 local_workers=opts.local_workers)
     try:
         pool = rt.ensure_workers(counts or _worker_counts(planned, opts))
         queue, session = rt.queue, rt.session
+        rt.publish_inputs(_input_digests(planned))
         backend = SqliteBackend(queue, session, stall_timeout=opts.stall_timeout)
         # Adopt identical jobs still in flight (watch mode), submit the rest in one go.
         inflight = {(j.cache_key, tuple(j.outputs)): j.id for j in queue.jobs(
@@ -317,6 +323,7 @@ def _run_jobs(runtime: BuildRuntime | None, db: Path, planned: list[PlannedJob],
         copy_files(copies_planned, copies)  # data files and dir-groups meanwhile
 
         def on_finished(job: JobRecord, done: int, total: int) -> None:
+            report.errors.extend(rt.land_outputs(job))
             if job.id in report.finished:  # run again by `clx jobs retry`
                 p = by_id.get(job.id)
                 opts.progress.message(f"retried job {job.id} ({job.kind}"
@@ -332,7 +339,8 @@ def _run_jobs(runtime: BuildRuntime | None, db: Path, planned: list[PlannedJob],
 
         def check() -> None:
             nonlocal last_running
-            pool.check()
+            if pool is not None:
+                pool.check()
             if opts.superseded is not None:
                 changed = opts.superseded()
                 if changed:

@@ -13,14 +13,18 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Mapping
+import socket
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import psutil
 
-from clx.queue.base import SessionRecord
-from clx.queue.model import SessionState
-from clx.queue.sqlite import SqliteQueue
+from clx.blobs import FileBlobs, PostgresBlobs
+from clx.problems import Problem
+from clx.queue.base import Queue, SessionRecord
+from clx.queue.location import open_queue
+from clx.queue.model import JobRecord, SessionState
+from clx.queue.postgres import PostgresQueue
 from clx.workers.pool import WorkerPool
 
 log = logging.getLogger(__name__)
@@ -37,14 +41,18 @@ def _started(pid: int) -> float | None:
         return None
 
 
-def build_is_running(queue: SqliteQueue, s: SessionRecord) -> bool:
+def build_is_running(queue: Queue, s: SessionRecord) -> bool:
     """The session is open and its build process (started before the session opened) or
     one of its workers (started after) is alive.
 
     The start times keep a recycled process id from making a crashed build look alive.
+    A session opened on another host (a shared server queue) counts as running: its
+    processes cannot be seen from here.
     """
     if s.state is not SessionState.OPEN:
         return False
+    if s.info.get("host", socket.gethostname()) != socket.gethostname():
+        return True
     opened = s.created_at.timestamp()
     pid = s.info.get("pid")
     if isinstance(pid, int) and (started := _started(pid)) is not None and started <= opened + 1:
@@ -56,7 +64,7 @@ def build_is_running(queue: SqliteQueue, s: SessionRecord) -> bool:
     )
 
 
-def running_builds(queue: SqliteQueue, *, exclude_pid: int | None = None) -> list[SessionRecord]:
+def running_builds(queue: Queue, *, exclude_pid: int | None = None) -> list[SessionRecord]:
     """The builds running now; ``exclude_pid`` leaves out the build of that process."""
     return [
         s
@@ -66,7 +74,7 @@ def running_builds(queue: SqliteQueue, *, exclude_pid: int | None = None) -> lis
     ]
 
 
-def tidy(queue: SqliteQueue, keep: int = KEEP_FINISHED_BUILDS) -> None:
+def tidy(queue: Queue, keep: int = KEEP_FINISHED_BUILDS) -> None:
     """Close the sessions of builds that died without closing them, then prune.
 
     Only sessions that recorded their build process count as abandoned: without one,
@@ -84,16 +92,38 @@ def tidy(queue: SqliteQueue, keep: int = KEEP_FINISHED_BUILDS) -> None:
 
 
 class BuildRuntime:
-    def __init__(self, db: Path, *, info: Mapping[str, object] | None = None) -> None:
+    """``db`` is the course's ``.clx/clx.db``; with ``queue_url`` the jobs go to that
+    PostgreSQL queue instead (inputs and outputs travel as blobs through it), and
+    ``local_workers`` caps the local pool per kind (0: none, remote workers serve)."""
+
+    def __init__(
+        self,
+        db: Path,
+        *,
+        info: Mapping[str, object] | None = None,
+        queue_url: str | None = None,
+        local_workers: int | None = None,
+    ) -> None:
         self.db = db
-        self.queue = SqliteQueue(db)
+        self.queue_url = queue_url
+        self.local_workers = local_workers
+        self.queue: Queue = open_queue(queue_url or db)
         tidy(self.queue)
-        self.session = self.queue.open_session(info=dict(info or {}, pid=os.getpid()))
+        self.session = self.queue.open_session(
+            info=dict(info or {}, pid=os.getpid(), host=socket.gethostname())
+        )
+        self.blobs = PostgresBlobs(self.queue) if isinstance(self.queue, PostgresQueue) else None
         self.pool: WorkerPool | None = None
         self.counts: dict[str, int] = {}
 
-    def ensure_workers(self, counts: Mapping[str, int]) -> WorkerPool:
-        """Make sure at least ``counts`` workers per kind run; grows the pool if needed."""
+    def ensure_workers(self, counts: Mapping[str, int]) -> WorkerPool | None:
+        """Make sure at least ``counts`` workers per kind run; grows the pool if needed.
+        None when the build starts no local workers."""
+        if self.local_workers is not None:
+            counts = {k: min(n, self.local_workers) for k, n in counts.items()}
+            counts = {k: n for k, n in counts.items() if n > 0}
+            if not counts:
+                return self.pool
         wanted = dict(self.counts)
         for kind, n in counts.items():
             wanted[kind] = max(wanted.get(kind, 0), n)
@@ -101,10 +131,31 @@ class BuildRuntime:
             if self.pool is not None:
                 log.info("restarting the worker pool for %s", wanted)
                 self.pool.stop()
-            self.pool = WorkerPool(self.db, self.session, wanted)
+            self.pool = WorkerPool(
+                self.queue_url or self.db, self.session, wanted, state_dir=self.db.parent
+            )
             self.pool.start()
             self.counts = wanted
         return self.pool
+
+    def publish_inputs(self, digests: Iterable[str]) -> int:
+        """Server queues: upload the input blobs the server lacks (else nothing to do)."""
+        if self.blobs is None:
+            return 0
+        from clx.pipeline.remote import publish_inputs
+
+        sent = publish_inputs(FileBlobs(self.db.parent / "blobs"), self.blobs, digests)
+        if sent:
+            log.info("uploaded %d input blob(s) to the queue database", sent)
+        return sent
+
+    def land_outputs(self, job: JobRecord) -> list[Problem]:
+        """Server queues: write a finished job's returned outputs into the output tree."""
+        if self.blobs is None:
+            return []
+        from clx.pipeline.remote import land_outputs
+
+        return land_outputs(job, self.blobs)
 
     def close(self) -> None:
         try:

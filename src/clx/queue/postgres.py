@@ -223,6 +223,10 @@ class PostgresQueue(Queue):
                 time.sleep(delay)
                 delay = min(delay * 2, 2.0)
 
+    def run(self, op: Callable[[psycopg.Connection], T]) -> T:
+        """Run ``op`` on this queue's connection with its reconnects (for ``clx.blobs``)."""
+        return self._call(op)
+
     def _p(self, **params: Any) -> dict[str, Any]:
         """Query parameters with the engine's ``now``."""
         params["now"] = None if self.clock is None else self.clock()

@@ -23,9 +23,21 @@ class JobView:
     kind: str
     payload: dict[str, Any]
     attempt: int = 1
-    # Course state folder (``.clx``) of the build that submitted the job; handlers read
-    # input blobs from ``state_dir / "blobs"``.
+    # Course state folder (``.clx``) of the build that submitted the job, or a worker's
+    # own folder when the queue is a server.
     state_dir: Path | None = None
+    # Where input blobs come from (``clx.blobs.Blobs``): ``.clx/blobs`` or the server's
+    # table. Handlers read inputs through ``input_blobs`` and never ask which.
+    blobs: Any = None
+
+    def input_blobs(self) -> Any:
+        if self.blobs is not None:
+            return self.blobs
+        if self.state_dir is None:
+            return None
+        from clx.store import BlobStore
+
+        return BlobStore(Path(self.state_dir) / "blobs")
 
 
 @dataclass

@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from clx.blobs import Blobs, blobs_for
 from clx.problems import Category, ClxError, ConfigurationError, Problem
 from clx.processes import die_with_parent, kill_tree, parent_alive
 from clx.queue import (
@@ -144,6 +145,7 @@ class Worker:
         self._pending: list[Completion] = []
         self._pending_since = 0.0
         self._queue: Queue | None = None
+        self._remote_blobs: Blobs | None = None
 
     # --- control -----------------------------------------------------------------------
 
@@ -169,6 +171,9 @@ class Worker:
         if not parent_alive(parent):
             return EXIT_OK
         self._queue = queue = cfg.open_queue()
+        # A server queue: inputs come from its blob table and outputs go back there, for
+        # the build to write; no file system is shared with the build's host.
+        self._remote_blobs = blobs_for(queue, None) if queue.blocking_claim else None
         queue.register_worker(
             cfg.worker_id, cfg.session, cfg.kinds, pid=os.getpid(), host=socket.gethostname()
         )
@@ -328,6 +333,7 @@ class Worker:
             payload=job.payload,
             attempt=job.attempt,
             state_dir=self.config.state_dir,
+            blobs=self._remote_blobs,
         )
         try:
             outcome = self._handlers[job.kind].run(view)
@@ -347,16 +353,24 @@ class Worker:
 
     def _record(self, queue: Queue, job: ClaimedJob, outcome: Outcome) -> None:
         written: list[str] = []
+        blobs: dict[str, str] = {}
         try:
-            for path, data in sorted(outcome.files.items()):
-                if atomic_write(Path(path), data):
-                    written.append(path)
+            if self._remote_blobs is not None:
+                paths = sorted(outcome.files)
+                digests = self._remote_blobs.put_many(outcome.files[p] for p in paths)
+                blobs = dict(zip(paths, digests, strict=True))
+            else:
+                for path, data in sorted(outcome.files.items()):
+                    if atomic_write(Path(path), data):
+                        written.append(path)
         except OSError as e:
             queue.fail(job.id, job.token, error_from_exception(e, job))
             return
         result = {
             "files": sorted(outcome.files),
             "written": written,
+            # Output bytes by digest, for the build to write (server queues only).
+            **({"blobs": blobs} if blobs else {}),
             "warnings": [p.to_dict() for p in outcome.problems if not p.is_error],
             "info": _json_safe(outcome.info),
         }

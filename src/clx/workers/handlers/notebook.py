@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from pathlib import Path
 from types import MappingProxyType
 
 from clx.course.variants import Variant
@@ -46,9 +45,9 @@ class NotebookHandler:
 
     def run(self, job: JobView) -> Outcome:
         payload = NotebookJobPayload.from_dict(job.payload)
-        if job.state_dir is None:
-            raise InfrastructureError("notebook job without state_dir: cannot read its input blobs")
-        blobs = BlobStore(Path(job.state_dir) / "blobs")
+        blobs = job.input_blobs()
+        if blobs is None:
+            raise InfrastructureError("notebook job without a blob store to read its inputs")
         source = NotebookSource(
             path=payload.source_path,
             text=payload.text,
