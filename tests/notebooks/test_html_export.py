@@ -1,4 +1,5 @@
-"""clx's HTML export is nbconvert's classic export, byte for byte, however often it runs.
+"""clx's HTML export is nbconvert's classic export (with clx's page template, which
+loads the scripts from the tree's assets folder), byte for byte, however often it runs.
 
 The exporter skips nbconvert's per-preprocessor validation and remembers highlighted and
 sanitised cells across pages; these tests hold it to the plain exporter's output.
@@ -10,12 +11,22 @@ import nbformat
 from nbconvert import HTMLExporter
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_output
 
-from clx.notebooks.formats import notebook_node, write_html
+from clx.notebooks.formats import (
+    DEFAULT_ASSETS_HREF,
+    PAGE_TEMPLATES,
+    notebook_node,
+    write_html,
+)
 
 
 def plain_export(nb, title: str) -> bytes:
-    html, _ = HTMLExporter(template_name="classic").from_notebook_node(
-        nb, resources={"metadata": {"name": title}}
+    exporter = HTMLExporter(
+        template_name="classic",
+        template_file="clx_page.html.j2",
+        extra_template_paths=[str(PAGE_TEMPLATES)],
+    )
+    html, _ = exporter.from_notebook_node(
+        nb, resources={"metadata": {"name": title}, "clx_assets": DEFAULT_ASSETS_HREF}
     )
     return html.replace("\r\n", "\n").encode("utf-8")
 

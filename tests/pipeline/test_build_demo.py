@@ -9,6 +9,7 @@ from pathlib import Path
 from clx.course.course import load_course
 from clx.course.outputs import plan_outputs
 from clx.course.variants import Format, Kind
+from clx.pipeline.assets import add_asset_copies
 from clx.pipeline.progress import PlainProgress, SilentProgress
 from clx.pipeline.run import BuildOptions, build
 from clx.queue.sqlite import SqliteQueue
@@ -43,6 +44,7 @@ def test_demo_course_builds_every_planned_output_deterministically(demo_copy: Pa
         assert f"worker {worker} stopped after {done[worker]} jobs" in log, log[-2000:]
 
     plan = plan_outputs(load_course(spec, output_root=out))
+    add_asset_copies(plan)  # the build copies MathJax & co. into every output tree
     planned = plan.all_paths()
     missing = [p for p in planned if not p.is_file()]
     assert not missing

@@ -18,6 +18,9 @@ KIND_DIR = {Kind.CODE_ALONG: "Code-Along", Kind.COMPLETED: "Completed", Kind.SPE
 TIERS = ("public", "speaker")
 MANIFEST_NAME = ".clx-manifest.json"
 HOME_PAGE_NAME = "index.html"
+# Files the pages of one output tree share (MathJax, require.js, …), copied once per tree
+# by clx.pipeline.assets. No leading dot or underscore: static hosts hide such folders.
+ASSETS_DIR = "clx-assets"
 
 
 def number_label(n: int) -> str:
@@ -78,6 +81,16 @@ class Layout:
     def home_page(self, tier: str, lang: str) -> Path:
         """The course home page at the top of one ``<tier>/<Lang>/<course>`` tree."""
         return self.course_dir(tier, lang) / HOME_PAGE_NAME
+
+    def assets_dir(self, tier: str, lang: str) -> Path:
+        """Where the shared files of one output tree go."""
+        return self.course_dir(tier, lang) / ASSETS_DIR
+
+    def assets_href(self, variant: Variant, prog_lang: ProgLang, section: Bilingual) -> str:
+        """The assets folder as a relative URL from a page of ``variant`` in ``section``."""
+        page_dir = self.variant_dir(variant, prog_lang, section)
+        depth = len(page_dir.relative_to(self.course_dir(variant.tier, variant.lang)).parts)
+        return "/".join([".."] * depth + [ASSETS_DIR])
 
     def manifest_path(self) -> Path:
         return self.output_root / MANIFEST_NAME

@@ -57,7 +57,7 @@ class CopyOutput:
     source: Path
     source_rel: str
     target: Path
-    origin: str  # "data" or "dir-group"
+    origin: str  # "data", "dir-group" or "asset" (clx.pipeline.assets)
 
 
 @dataclass(frozen=True)

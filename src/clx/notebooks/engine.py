@@ -132,6 +132,9 @@ class _LanguageJob:
         self.templates_used: set[str] = set()
         self.result = LanguageResult()
 
+    def _html(self, nb: NotebookNode) -> bytes:
+        return formats.write_html(nb, self.page_title, self.settings.assets_href)
+
     # -- per format -------------------------------------------------------------------------
 
     def render_format(self, fmt: Format, variants: list[Variant]) -> None:
@@ -220,13 +223,13 @@ class _LanguageJob:
 
     def _export(self, variant: Variant, cells: list[SourceCell], kind: Kind) -> None:
         nb = self._kind_notebook(cells, kind)[0]
-        self.result.outputs[variant] = formats.write_html(nb, self.page_title)
+        self.result.outputs[variant] = self._html(nb)
 
     def _executed(self, variant: Variant, cells: list[SourceCell]) -> None:
         nb, origins = self._kind_notebook(cells, variant.kind)
         done = self._execute(nb, origins, [variant])
         if done is not None:
-            self.result.outputs[variant] = formats.write_html(done, self.page_title)
+            self.result.outputs[variant] = self._html(done)
 
     def _speaker_and_completed(
         self, completed: Variant, speaker: Variant, cells: list[SourceCell]
@@ -235,12 +238,12 @@ class _LanguageJob:
         done = self._execute(nb, origins, [completed, speaker])
         if done is None:
             return
-        self.result.outputs[speaker] = formats.write_html(done, self.page_title)
+        self.result.outputs[speaker] = self._html(done)
         public = done.copy()
         public.cells = [
             c for c, origin in zip(done.cells, origins, strict=True) if "notes" not in origin.tags
         ]
-        self.result.outputs[completed] = formats.write_html(public, self.page_title)
+        self.result.outputs[completed] = self._html(public)
 
     def _execute(
         self, nb: NotebookNode, origins: list[SourceCell], variants: list[Variant]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import threading
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import jupytext
@@ -21,6 +22,9 @@ from nbformat.v4 import nbjson
 from clx.course.languages import LANGUAGES
 
 NBFORMAT_MINOR = 5  # cell ids
+PAGE_TEMPLATES = Path(__file__).parent / "page"  # clx_page.html.j2
+# Pages link their scripts relative to themselves; a page in the tree root finds them here.
+DEFAULT_ASSETS_HREF = "clx-assets"
 
 
 def notebook_node(cells: Sequence[NotebookNode], prog_lang: str) -> NotebookNode:
@@ -124,7 +128,13 @@ def _classic_exporter() -> Any:
             return super().from_notebook_node(nb, *args, **kw)
 
     # A configured highlight_code filter takes the place of nbconvert's per-page one.
-    exporter = ClassicExporter(template_name="classic", filters={"highlight_code": highlight})
+    # clx_page.html.j2 extends the classic page: scripts from the tree's assets folder.
+    exporter = ClassicExporter(
+        template_name="classic",
+        template_file="clx_page.html.j2",
+        extra_template_paths=[str(PAGE_TEMPLATES)],
+        filters={"highlight_code": highlight},
+    )
     return exporter
 
 
@@ -136,12 +146,15 @@ class _HtmlExport:
         self._lock = threading.Lock()
         self._exporter: Any = None
 
-    def __call__(self, nb: NotebookNode, page_title: str) -> bytes:
+    def __call__(
+        self, nb: NotebookNode, page_title: str, assets_href: str = DEFAULT_ASSETS_HREF
+    ) -> bytes:
+        """``assets_href``: the output tree's assets folder as a URL relative to the page."""
         with self._lock:
             if self._exporter is None:
                 self._exporter = _classic_exporter()
             html, _ = self._exporter.from_notebook_node(
-                nb, resources={"metadata": {"name": page_title}}
+                nb, resources={"metadata": {"name": page_title}, "clx_assets": assets_href}
             )
         return html.replace("\r\n", "\n").encode("utf-8")
 

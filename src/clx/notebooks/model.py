@@ -56,6 +56,8 @@ class NotebookSettings:
     """Seconds one cell may run before its variant fails."""
     kernel_retries: int = 1
     """How often a dead kernel is replaced by a fresh one before the variant fails."""
+    assets_href: str = "clx-assets"
+    """The output tree's shared scripts (MathJax, require.js) relative to the HTML page."""
 
 
 @dataclass

@@ -28,6 +28,7 @@ class NotebookJobPayload:
     organization: str = ""
     cell_timeout: float = 120.0
     kernel_retries: int = 1
+    assets_href: str = "clx-assets"  # the tree's assets folder, relative to the HTML pages
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -48,4 +49,5 @@ class NotebookJobPayload:
             organization=data.get("organization", ""),
             cell_timeout=float(data.get("cell_timeout", 120.0)),
             kernel_retries=int(data.get("kernel_retries", 1)),
+            assets_href=str(data.get("assets_href", "clx-assets")),
         )

@@ -16,7 +16,7 @@ from clx.course.course import Course
 from clx.course.files import FileClass
 from clx.course.outputs import DiagramOutput, NotebookOutput, OutputPlan
 from clx.course.topics import Topic, TopicFinder
-from clx.course.variants import LANGS
+from clx.course.variants import LANGS, Format
 from clx.diagrams.payload import DiagramJobPayload
 from clx.notebooks.payload import NotebookJobPayload
 from clx.queue.model import NewJob
@@ -130,6 +130,10 @@ class JobPlanner:
             outputs = {v.label: str(p) for v, p in nb.paths.items() if v.lang == lang}
             if not outputs:
                 continue
+            # Every HTML page of one notebook and language sits at the same depth.
+            html = [v for v in nb.paths if v.lang == lang and v.format is Format.HTML]
+            assets = (self.plan.layout.assets_href(html[0], nb.prog_lang, nb.section.name)
+                      if html else "")
             payload = NotebookJobPayload(
                 source_path=nb.source_rel,
                 text=text,
@@ -143,6 +147,7 @@ class JobPlanner:
                 page_title=nb.page_title(lang),
                 cell_timeout=self.settings.cell_timeout,
                 outputs=outputs,
+                assets_href=assets,
             ).to_dict()
             payload["file"] = nb.source_rel  # the runtime names this file in problems
             key = cache_key("notebook", payload, self.versions)

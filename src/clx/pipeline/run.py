@@ -19,6 +19,7 @@ from clx.course.course import Course, load_course
 from clx.course.layout import Layout
 from clx.course.outputs import Focus, OutputPlan, plan_outputs
 from clx.dbconnect import take_recoveries
+from clx.pipeline.assets import add_asset_copies
 from clx.pipeline.backend import SqliteBackend, StallError
 from clx.pipeline.cache import BuildCache, CacheEntry
 from clx.pipeline.cache_gc import DEFAULT_KEEP_DAYS, prune, running_builds, sweep_files
@@ -103,6 +104,7 @@ def plan_jobs(course: Course, opts: BuildOptions) -> tuple[OutputPlan, list[Plan
     which variants a job produces (``--kind``, ``--format`` and ``--target`` change them).
     """
     plan = plan_outputs(course, opts.focus())
+    add_asset_copies(plan)  # MathJax, require.js, … once per output tree
     return plan, JobPlanner(course, plan, build_settings(opts), tool_versions()).jobs()
 
 

@@ -32,6 +32,11 @@ def tool_versions() -> dict[str, str]:
         except metadata.PackageNotFoundError:
             out[dist] = "missing"
     out["bundled-templates"] = _bundled_templates_digest()
+    from clx.notebooks.formats import PAGE_TEMPLATES  # the HTML page around the cells
+
+    out["page-template"] = hashlib.sha256(
+        b"".join(p.read_bytes() for p in sorted(PAGE_TEMPLATES.glob("*.j2")))
+    ).hexdigest()[:16]
     try:
         from clx.diagrams.tools import find_plantuml_jar
 

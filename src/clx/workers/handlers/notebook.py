@@ -66,6 +66,7 @@ class NotebookHandler:
             organization={payload.lang: payload.organization},
             cell_timeout=payload.cell_timeout,
             kernel_retries=payload.kernel_retries,
+            assets_href=payload.assets_href,
         )
         variants = [Variant.parse(label) for label in payload.outputs]
         if self._executor is None:
