@@ -12,8 +12,8 @@ from typing import Any
 
 from clx.course.course import load_course
 from clx.pipeline.cache import BuildCache
-from clx.pipeline.jobs import PlannedJob
-from clx.pipeline.run import BuildOptions, plan_jobs
+from clx.pipeline.jobs import SOURCE_LINES, PlannedJob
+from clx.pipeline.run import BuildOptions, lines_moved, plan_jobs
 
 
 class UnknownOutput(Exception):
@@ -34,6 +34,8 @@ def _find(planned: list[PlannedJob], target: Path) -> PlannedJob | None:
 def diff_ingredients(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     changes = []
     for key in sorted(set(old) | set(new)):
+        if key == SOURCE_LINES:  # not part of the key (see clx.pipeline.run.lines_moved)
+            continue
         a, b = old.get(key), new.get(key)
         if a == b:
             continue
@@ -88,6 +90,9 @@ def explain(opts: BuildOptions, output: Path) -> tuple[bool, list[str]]:
     ]
     with BuildCache(course.state_dir) as cache:
         entry = cache.get(p.job.cache_key)
+        if entry is not None and lines_moved(entry, p):
+            return True, [*lines, "inputs unchanged, but the source lines its remembered "
+                          "problems name have moved: the job runs again"]
         if entry is not None:
             ok = cache.load_verified(entry) is not None
             if not ok:

@@ -19,10 +19,14 @@ from clx.course.topics import Topic, TopicFinder
 from clx.course.variants import LANGS, Format
 from clx.diagrams.payload import DiagramJobPayload
 from clx.notebooks.payload import NotebookJobPayload
+from clx.pipeline.language_view import ViewMemo, language_view
 from clx.queue.model import NewJob
 from clx.store import BlobStore
 
 PIPELINE_VERSION = "clx-1"  # bump when processing changes in a way the versions miss
+# Ingredient that is not part of the key: where the source lines a job's problems name
+# are (clx.pipeline.language_view); a cached result with problems needs them unchanged.
+SOURCE_LINES = "source_lines"
 
 
 @dataclass(frozen=True)
@@ -82,6 +86,8 @@ class JobPlanner:
         self._file_hashes: dict[Path, str] = {}
         self._topic_files: dict[tuple[str, str], dict[str, str]] = {}
         self._templates: dict[str, str] | None = None
+        self._template_texts: dict[str, str] | None = None
+        self.views = ViewMemo(course.state_dir / "views.json")
 
     def put(self, path: Path) -> str:
         digest = self._file_hashes.get(path)
@@ -118,6 +124,7 @@ class JobPlanner:
             out.extend(self.notebook_jobs(nb))
         for d in self.plan.diagrams:
             out.append(self.diagram_job(d))
+        self.views.save()
         return out
 
     def notebook_jobs(self, nb: NotebookOutput) -> list[PlannedJob]:
@@ -150,11 +157,45 @@ class JobPlanner:
                 assets_href=assets,
             ).to_dict()
             payload["file"] = nb.source_rel  # the runtime names this file in problems
-            key = cache_key("notebook", payload, self.versions)
+            keyed, lines = self.as_seen(payload)
+            key = cache_key("notebook", keyed, self.versions)
             job = NewJob("notebook", payload, key, tuple(sorted(outputs.values())))
-            jobs.append(PlannedJob(job, nb.source_rel, outputs,
-                                   ingredients_of("notebook", payload, self.versions)))
+            ingredients = ingredients_of("notebook", keyed, self.versions)
+            ingredients[SOURCE_LINES] = lines
+            jobs.append(PlannedJob(job, nb.source_rel, outputs, ingredients))
         return jobs
+
+    def as_seen(self, payload: dict[str, Any]) -> tuple[dict[str, Any], str]:
+        """The payload as the key sees it: the source and course templates as this
+        language sees them (clx.pipeline.language_view), and where its lines are."""
+        formats = sorted({Format(label.rsplit("/", 1)[1]) for label in payload["outputs"]})
+        args = {k: payload[k] for k in ("text", "prog_lang", "lang", "author", "organization",
+                                        "topic_files", "notebook_dir", "course_templates",
+                                        "page_title", "source_path")}
+        view = self.views.view(
+            [args, [str(f) for f in formats], self.versions, PIPELINE_VERSION],
+            lambda: language_view(
+                payload["text"], prog_lang=payload["prog_lang"], lang=payload["lang"],
+                formats=formats, author=payload["author"],
+                organization=payload["organization"], topic_files=payload["topic_files"],
+                read_blob=self.blobs.get, notebook_dir=payload["notebook_dir"],
+                course_templates=self.template_texts(), name=payload["page_title"],
+                source_name=payload["source_path"],
+            ))
+        keyed = {k: v for k, v in payload.items() if k != "text"}
+        keyed["source"] = view.digest
+        if view.templates_used is not None:
+            keyed["course_templates"] = {n: h for n, h in payload["course_templates"].items()
+                                         if n in view.templates_used}
+        return keyed, view.lines_digest
+
+    def template_texts(self) -> dict[str, str]:
+        if self._template_texts is None:
+            self._template_texts = {
+                n: self.blobs.get(h).decode("utf-8", errors="replace")
+                for n, h in self.course_templates().items()
+            }
+        return self._template_texts
 
     def diagram_job(self, d: DiagramOutput) -> PlannedJob:
         digest = self.put(d.file.path)

@@ -26,7 +26,7 @@ from clx.pipeline.cache_gc import DEFAULT_KEEP_DAYS, prune, running_builds, swee
 from clx.pipeline.copy import CopyResult, copy_files, place_render
 from clx.pipeline.durations import prioritize, record_finished
 from clx.pipeline.homepage import write_home_pages
-from clx.pipeline.jobs import BuildSettings, JobPlanner, PlannedJob
+from clx.pipeline.jobs import SOURCE_LINES, BuildSettings, JobPlanner, PlannedJob
 from clx.pipeline.manifest import update_manifest
 from clx.pipeline.progress import PlainProgress, Progress
 from clx.pipeline.report import BuildReport
@@ -184,7 +184,7 @@ def _by_kind(jobs: list[PlannedJob]) -> dict[str, int]:
 
 def _restore(cache: BuildCache, p: PlannedJob, opts: BuildOptions) -> JobResult | None:
     entry = cache.get(p.job.cache_key)
-    if entry is None or (entry.failed and opts.retry_failed):
+    if entry is None or (entry.failed and opts.retry_failed) or lines_moved(entry, p):
         return None
     data = cache.load_verified(entry)
     if data is None:
@@ -206,6 +206,14 @@ def _restore(cache: BuildCache, p: PlannedJob, opts: BuildOptions) -> JobResult 
         return JobResult("cached", [w for w in entry.problems if not w.is_error], written,
                          restored)
     return JobResult("cached-failed", _cached_problems(entry, p), written, restored)
+
+
+def lines_moved(entry: CacheEntry, p: PlannedJob) -> bool:
+    """Would the entry's problems name the wrong source lines? The key of a notebook job
+    leaves out where its lines are (an edit of the other language moves them); a result
+    with problems that name lines is only reused while they have not moved."""
+    return (any(pr.line is not None for pr in entry.problems)
+            and entry.ingredients.get(SOURCE_LINES) != p.ingredients.get(SOURCE_LINES))
 
 
 def _cached_problems(entry: CacheEntry, p: PlannedJob) -> list[Problem]:

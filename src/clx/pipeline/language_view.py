@@ -1,0 +1,202 @@
+"""What one output language of a notebook sees: the cache key's view of its source.
+
+A notebook job produces one language's variants. Keying it by the raw source re-ran
+the German job after an edit of an English-only cell. Its key is made of the source as
+that language sees it instead: the Jinja expansion for each of its formats (with the
+language's globals), in which the cells of the other language keep only their marker
+line, so an edit of their text leaves the key alone. What else the other language's
+cells can change in this language's outputs is kept in the view:
+
+* their marker line (tags: the warnings every job reports; ``lang`` itself);
+* that they exist and whether they are empty (cell ids count cell positions);
+* their text when it equals a kept cell's text (an id clash is resolved by position).
+
+The templates the expansion loaded are the course templates the job depends on.
+
+Where the kept lines sit in the source does not change the bytes, only the line numbers
+of problems; ``lines_digest`` records them apart from the key, so that a cached result
+with problems is only used while its lines are still right (clx.pipeline.run).
+When a template fails, the view is the raw source (and every course template): the key
+is then as strict as it was.
+
+Expanding every notebook twice per format costs about 2 ms a job at each plan, so
+``ViewMemo`` remembers views in ``.clx/views.json`` by a hash of everything they are
+computed from; an unchanged rebuild expands nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from clx.course.languages import LANGUAGES
+from clx.course.variants import LANGS, Format
+from clx.notebooks.templating import Expanded, expand
+from clx.store import atomic_write
+
+log = logging.getLogger(__name__)
+_MEMO_KEEP_SECONDS = 30 * 86400  # views no plan has asked for in this long are forgotten
+
+
+@dataclass(frozen=True)
+class LanguageView:
+    digest: str  # the text this language's outputs are made from
+    lines_digest: str  # where those lines are in the source (for problems' lines)
+    templates_used: tuple[str, ...] | None  # None: unknown, every course template counts
+
+
+class _LazyFiles(Mapping[str, bytes]):
+    """Topic files by path, read only when a template includes one."""
+
+    def __init__(self, digests: Mapping[str, str], read: Callable[[str], bytes]) -> None:
+        self._digests = digests
+        self._read = read
+
+    def __getitem__(self, key: str) -> bytes:
+        return self._read(self._digests[key])
+
+    def get(self, key: str, default=None):  # type: ignore[override]
+        return self[key] if key in self._digests else default
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._digests)
+
+    def __len__(self) -> int:
+        return len(self._digests)
+
+
+def _sha(value: object) -> str:
+    return hashlib.sha256(json.dumps(value, ensure_ascii=False).encode("utf-8")).hexdigest()
+
+
+def language_view(
+    text: str,
+    *,
+    prog_lang: str,
+    lang: str,
+    formats: Sequence[Format],
+    author: str,
+    organization: str,
+    topic_files: Mapping[str, str],
+    read_blob: Callable[[str], bytes],
+    notebook_dir: str,
+    course_templates: Mapping[str, str],
+    name: str,
+    source_name: str,
+) -> LanguageView:
+    beside = _LazyFiles(topic_files, read_blob)
+    views: list[object] = []
+    origins: list[object] = []
+    used: set[str] = set()
+    marker = _marker_pattern(LANGUAGES[prog_lang].comment)
+    for fmt in formats:
+        expanded = expand(
+            text, prog_lang=prog_lang, lang=lang, fmt=fmt, author=author,
+            organization=organization, beside=beside, notebook_dir=notebook_dir,
+            course_templates=course_templates, name=name, source_name=source_name,
+        )
+        if not isinstance(expanded, Expanded):
+            return LanguageView(_sha(["raw", text]), _sha([]), None)
+        used.update(expanded.templates_used)
+        kept, lines = _filtered(expanded, lang, marker)
+        views.append([str(fmt), kept])
+        origins.append(lines)
+    return LanguageView(_sha(views), _sha(origins), tuple(sorted(used)))
+
+
+def _marker_pattern(comment: str) -> re.Pattern[str]:
+    return re.compile(rf"^\s*{re.escape(comment)}\s*%%")
+
+
+_LANG = re.compile(r"""(?:^|\s)lang=(["'])([^"']*)\1""")
+
+
+def _filtered(expanded: Expanded, lang: str, marker: re.Pattern[str]) -> tuple[list, list]:
+    """The expanded lines, other-language cells reduced (see the module docstring), and
+    the source line of every line kept."""
+    lines = expanded.text.splitlines()
+    chunks: list[tuple[int, int]] = []  # [start, end) line ranges: preamble, then cells
+    start = 0
+    for i, line in enumerate(lines):
+        if marker.match(line) and i > start:
+            chunks.append((start, i))
+            start = i
+    chunks.append((start, len(lines)))
+    others = {other for other in LANGS if other != lang}
+
+    def body(c: tuple[int, int]) -> str:
+        return "\n".join(lines[c[0] + 1:c[1]]).strip()
+
+    def is_other(c: tuple[int, int]) -> bool:
+        if c[1] <= c[0] or not marker.match(lines[c[0]]):
+            return False  # the text before the first cell
+        m = _LANG.search(lines[c[0]])
+        return m is not None and m.group(2) in others
+
+    dropped = [c for c in chunks if is_other(c)]
+    kept_bodies = {body(c) for c in chunks if c not in dropped}
+    view: list[object] = []
+    where: list[int] = []
+    for c in chunks:
+        if c in dropped:
+            b = body(c)
+            view.append(["other", lines[c[0]], bool(b), b if b in kept_bodies else None])
+            where.append(expanded.source_line(c[0]))
+        else:
+            view.extend(lines[c[0]:c[1]])
+            where.extend(expanded.source_line(i) for i in range(c[0], c[1]))
+    return view, where
+
+
+class ViewMemo:
+    """Language views by a hash of their inputs, kept across builds in one JSON file.
+
+    Only a shortcut: a missing, unreadable or concurrently rewritten file just means the
+    views are computed again (a view is a pure function of the inputs it is filed under).
+    """
+
+    def __init__(self, path: Path, clock: Callable[[], float] = time.time) -> None:
+        self.path = path
+        self.clock = clock
+        self._entries: dict[str, list] = {}
+        self._changed = False
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            if isinstance(data, dict):
+                self._entries = data
+        except (OSError, ValueError):
+            pass
+
+    def view(self, inputs: object, compute: Callable[[], LanguageView]) -> LanguageView:
+        key = _sha(inputs)
+        now = round(self.clock())
+        found = self._entries.get(key)
+        if isinstance(found, list) and len(found) == 4:
+            digest, lines, used, _ = found
+            if found[3] != now:
+                found[3] = now
+                self._changed = True
+            return LanguageView(digest, lines, tuple(used) if used is not None else None)
+        view = compute()
+        used = list(view.templates_used) if view.templates_used is not None else None
+        self._entries[key] = [view.digest, view.lines_digest, used, now]
+        self._changed = True
+        return view
+
+    def save(self) -> None:
+        if not self._changed:
+            return
+        cutoff = self.clock() - _MEMO_KEEP_SECONDS
+        kept = {k: v for k, v in self._entries.items()
+                if isinstance(v, list) and len(v) == 4 and v[3] >= cutoff}
+        try:
+            atomic_write(self.path, json.dumps(kept, sort_keys=True).encode("utf-8"))
+        except OSError as e:
+            log.info("cannot remember language views in %s: %s", self.path, e)
+        self._changed = False
