@@ -45,19 +45,23 @@ A = "slides/m_100/topic_100_warned/slides_warned.py"
 
 
 def clx(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "clx.cli.main", *args],
-                          capture_output=True, text=True, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "clx.cli.main", *args], capture_output=True, text=True, timeout=600
+    )
 
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess]:
-    root = write_tree(tmp_path_factory.mktemp("report") / "course", {
-        "course-specs/c.xml": SPEC,
-        A: WARNED,
-        "slides/m_100/topic_200_b/slides_b.py": INCLUDES_BROKEN,
-        "slides/m_100/topic_300_c/slides_c.py": INCLUDES_BROKEN,
-        "templates/broken.j2": "# %%\nx = {{ nirgends }}\n",
-    })
+    root = write_tree(
+        tmp_path_factory.mktemp("report") / "course",
+        {
+            "course-specs/c.xml": SPEC,
+            A: WARNED,
+            "slides/m_100/topic_200_b/slides_b.py": INCLUDES_BROKEN,
+            "slides/m_100/topic_300_c/slides_c.py": INCLUDES_BROKEN,
+            "templates/broken.j2": "# %%\nx = {{ nirgends }}\n",
+        },
+    )
     r = clx("build", str(root / "course-specs/c.xml"), "--output", "json", "-q")
     assert r.returncode == 1, r.stderr
     return root, r
@@ -81,12 +85,18 @@ def test_errors_once_per_location_and_counts_agree(built) -> None:
     doc = json.loads(r.stdout)
     by_file = {(e["file"], e["line"]): e for e in doc["errors"]}
     assert sorted(by_file) == [(A, 8), ("templates/broken.j2", 2)], doc["errors"]
-    assert by_file[A, 8]["variants"] == ["de/completed/html", "de/speaker/html",
-                                         "en/completed/html", "en/speaker/html"]
+    assert by_file[A, 8]["variants"] == [
+        "de/completed/html",
+        "de/speaker/html",
+        "en/completed/html",
+        "en/speaker/html",
+    ]
     template = by_file["templates/broken.j2", 2]
     assert template["message"] == "UndefinedError: 'nirgends' is undefined"
-    assert template["sources"] == ["slides/m_100/topic_200_b/slides_b.py",
-                                   "slides/m_100/topic_300_c/slides_c.py"]
+    assert template["sources"] == [
+        "slides/m_100/topic_200_b/slides_b.py",
+        "slides/m_100/topic_300_c/slides_c.py",
+    ]
     assert doc["error_count"] == len(doc["errors"]) == 2
     text_errors = [line for line in r.stderr.splitlines() if line.startswith("error:")]
     assert len(text_errors) == 2, r.stderr
@@ -104,9 +114,15 @@ def test_report_says_where_the_outputs_went(built) -> None:
 
 def test_configuration_errors_count_alike_in_text_and_json() -> None:
     """A missing tool fails every job with one message: one entry in both reports."""
-    missing = [Problem("kernel 'java' is not installed", file=f"slides/t/{n}.java",
-                       variants=("de/completed/html",), category=Category.CONFIGURATION)
-               for n in ("a", "b")]
+    missing = [
+        Problem(
+            "kernel 'java' is not installed",
+            file=f"slides/t/{n}.java",
+            variants=("de/completed/html",),
+            category=Category.CONFIGURATION,
+        )
+        for n in ("a", "b")
+    ]
     report = BuildReport(errors=missing)
     doc = report.to_dict()
     assert doc["error_count"] == len(doc["errors"]) == 1

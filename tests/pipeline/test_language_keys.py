@@ -42,11 +42,14 @@ def de_html(root: Path) -> Path:
 
 
 def test_english_only_edit_reruns_one_job(tmp_path: Path) -> None:
-    root = write_tree(tmp_path / "course", {
-        "course-specs/c.xml": TWO_TOPICS_SPEC,
-        ALPHA: BILINGUAL,
-        "slides/m_1/topic_200_beta/slides_beta.py": notebook("Beta", "Beta", "print('b')"),
-    })
+    root = write_tree(
+        tmp_path / "course",
+        {
+            "course-specs/c.xml": TWO_TOPICS_SPEC,
+            ALPHA: BILINGUAL,
+            "slides/m_1/topic_200_beta/slides_beta.py": notebook("Beta", "Beta", "print('b')"),
+        },
+    )
     spec = root / "course-specs/c.xml"
     states, warnings = run(spec)
     assert states == {"succeeded": 4}

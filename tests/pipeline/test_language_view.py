@@ -20,9 +20,18 @@ x = 1
 
 def view(text: str, lang: str, templates: dict[str, str] | None = None) -> LanguageView:
     return language_view(
-        text, prog_lang="python", lang=lang, formats=[Format.HTML, Format.CODE], author="",
-        organization="", topic_files={}, read_blob=lambda _: b"", notebook_dir="",
-        course_templates=templates or {}, name="01 X", source_name="slides/x.py",
+        text,
+        prog_lang="python",
+        lang=lang,
+        formats=[Format.HTML, Format.CODE],
+        author="",
+        organization="",
+        topic_files={},
+        read_blob=lambda _: b"",
+        notebook_dir="",
+        course_templates=templates or {},
+        name="01 X",
+        source_name="slides/x.py",
     )
 
 

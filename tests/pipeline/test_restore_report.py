@@ -17,11 +17,14 @@ SCHEMA = Path(__file__).resolve().parents[2] / "docs" / "build-report.schema.jso
 
 
 def test_restore_counts_the_files_it_wrote(tmp_path: Path) -> None:
-    root = write_tree(tmp_path / "course", {
-        "course-specs/c.xml": TWO_TOPICS_SPEC,
-        "slides/m_1/topic_100_alpha/slides_alpha.py": notebook("Alpha", "Alpha", "print('a')"),
-        "slides/m_1/topic_200_beta/slides_beta.py": notebook("Beta", "Beta", "print('b')"),
-    })
+    root = write_tree(
+        tmp_path / "course",
+        {
+            "course-specs/c.xml": TWO_TOPICS_SPEC,
+            "slides/m_1/topic_100_alpha/slides_alpha.py": notebook("Alpha", "Alpha", "print('a')"),
+            "slides/m_1/topic_200_beta/slides_beta.py": notebook("Beta", "Beta", "print('b')"),
+        },
+    )
     spec = root / "course-specs/c.xml"
 
     def run():
@@ -30,10 +33,12 @@ def test_restore_counts_the_files_it_wrote(tmp_path: Path) -> None:
         return report
 
     first = run()
-    outputs = sorted(p for p in (root / "output").rglob("*") if p.is_file()
-                     and p.name != ".clx-manifest.json")
-    job_outputs = [p for p in outputs if p.suffix in (".html", ".ipynb", ".py")
-                   and p.name != "index.html"]
+    outputs = sorted(
+        p for p in (root / "output").rglob("*") if p.is_file() and p.name != ".clx-manifest.json"
+    )
+    job_outputs = [
+        p for p in outputs if p.suffix in (".html", ".ipynb", ".py") and p.name != "index.html"
+    ]
     assert first.restored == 0
 
     unchanged = run()
@@ -44,9 +49,12 @@ def test_restore_counts_the_files_it_wrote(tmp_path: Path) -> None:
     report = run()
     assert report.jobs_by_kind["notebook"] == {"cached": 4}
     assert report.restored == len(job_outputs) > 0
-    assert (f"cache: 4 of 4 job(s) answered, {len(job_outputs)} file(s) restored"
-            in report.render_text().splitlines())
-    doc = report_json(report, exit_status=0, spec=spec, course_root=root,
-                      output_root=root / "output")
+    assert (
+        f"cache: 4 of 4 job(s) answered, {len(job_outputs)} file(s) restored"
+        in report.render_text().splitlines()
+    )
+    doc = report_json(
+        report, exit_status=0, spec=spec, course_root=root, output_root=root / "output"
+    )
     jsonschema.validate(doc, json.loads(SCHEMA.read_text()))
     assert doc["cache"]["restored"] == len(job_outputs)

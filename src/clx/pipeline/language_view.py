@@ -97,9 +97,17 @@ def language_view(
     marker = _marker_pattern(LANGUAGES[prog_lang].comment)
     for fmt in formats:
         expanded = expand(
-            text, prog_lang=prog_lang, lang=lang, fmt=fmt, author=author,
-            organization=organization, beside=beside, notebook_dir=notebook_dir,
-            course_templates=course_templates, name=name, source_name=source_name,
+            text,
+            prog_lang=prog_lang,
+            lang=lang,
+            fmt=fmt,
+            author=author,
+            organization=organization,
+            beside=beside,
+            notebook_dir=notebook_dir,
+            course_templates=course_templates,
+            name=name,
+            source_name=source_name,
         )
         if not isinstance(expanded, Expanded):
             return LanguageView(_sha(["raw", text]), _sha([]), None)
@@ -131,7 +139,7 @@ def _filtered(expanded: Expanded, lang: str, marker: re.Pattern[str]) -> tuple[l
     others = {other for other in LANGS if other != lang}
 
     def body(c: tuple[int, int]) -> str:
-        return "\n".join(lines[c[0] + 1:c[1]]).strip()
+        return "\n".join(lines[c[0] + 1 : c[1]]).strip()
 
     def is_other(c: tuple[int, int]) -> bool:
         if c[1] <= c[0] or not marker.match(lines[c[0]]):
@@ -149,7 +157,7 @@ def _filtered(expanded: Expanded, lang: str, marker: re.Pattern[str]) -> tuple[l
             view.append(["other", lines[c[0]], bool(b), b if b in kept_bodies else None])
             where.append(expanded.source_line(c[0]))
         else:
-            view.extend(lines[c[0]:c[1]])
+            view.extend(lines[c[0] : c[1]])
             where.extend(expanded.source_line(i) for i in range(c[0], c[1]))
     return view, where
 
@@ -193,8 +201,11 @@ class ViewMemo:
         if not self._changed:
             return
         cutoff = self.clock() - _MEMO_KEEP_SECONDS
-        kept = {k: v for k, v in self._entries.items()
-                if isinstance(v, list) and len(v) == 4 and v[3] >= cutoff}
+        kept = {
+            k: v
+            for k, v in self._entries.items()
+            if isinstance(v, list) and len(v) == 4 and v[3] >= cutoff
+        }
         try:
             atomic_write(self.path, json.dumps(kept, sort_keys=True).encode("utf-8"))
         except OSError as e:

@@ -38,8 +38,9 @@ def group(problems: Sequence[Problem]) -> list[Problem]:
         k = _key(p)
         seen = merged.get(k)
         if seen is None:
-            merged[k] = replace(p, variants=_ordered(p.variants), sources=tuple(sorted(
-                set(p.sources))))
+            merged[k] = replace(
+                p, variants=_ordered(p.variants), sources=tuple(sorted(set(p.sources)))
+            )
         else:
             merged[k] = replace(
                 seen,
@@ -77,10 +78,17 @@ def collapse_configuration(problems: Sequence[Problem]) -> list[Problem]:
             continue
         files = sorted({g.file for g in group_ if g.file} | {s for g in group_ for s in g.sources})
         shown = ", ".join(files[:3]) + (f" and {len(files) - 3} more" if len(files) > 3 else "")
-        result.append(replace(
-            group_[0], file=None, line=None, variants=(), target=None, sources=(),
-            message=item + (f" (affects {len(files)} source(s): {shown})" if files else ""),
-        ))
+        result.append(
+            replace(
+                group_[0],
+                file=None,
+                line=None,
+                variants=(),
+                target=None,
+                sources=(),
+                message=item + (f" (affects {len(files)} source(s): {shown})" if files else ""),
+            )
+        )
     return result
 
 
