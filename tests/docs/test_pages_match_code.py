@@ -7,6 +7,7 @@ the page, this fails and names what is missing.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from clx.cli import config
@@ -25,6 +26,11 @@ def test_every_clx_toml_key_is_documented() -> None:
     page = _page("configuration.md")
     missing = [key for key in config._KEYS if f"| `{key}` |" not in page]
     assert not missing, f"docs/configuration.md lacks a table row for: {missing}"
+    # Every table the module's docstring shows has its section.
+    tables = re.findall(r"^\s*\[([\w-]+)\]\s*$", config.__doc__ or "", re.M)
+    assert "build" in tables
+    missing = [t for t in tables if f"## The `[{t}]` table" not in page]
+    assert not missing, f"docs/configuration.md has no section for the tables: {missing}"
 
 
 def test_every_report_field_is_documented() -> None:
