@@ -14,6 +14,7 @@ from clx.cli.course_paths import course_root, spec_path
 from clx.cli.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError
 
 if TYPE_CHECKING:  # the build machinery is imported only once the flags are known good
+    from clx.cli.serve import LivePage
     from clx.pipeline.report import BuildReport
     from clx.pipeline.run import BuildOptions
 
@@ -135,6 +136,19 @@ def run_build_command(args: argparse.Namespace) -> int:
     if args.watch and as_json:
         raise UsageError("--output json cannot be combined with --watch")
     opts = build_options(args, spec)
+    from clx.cli.serve import start_for_build
+
+    live = start_for_build(args, opts)  # --serve: the live page, beside the build
+    try:
+        return _run_build(args, spec, opts, live)
+    finally:
+        if live is not None:
+            live.stop()
+
+
+def _run_build(args: argparse.Namespace, spec: Path, opts: BuildOptions, live: LivePage | None
+               ) -> int:
+    as_json = args.output == "json"
     from clx.course.spec import SpecError
     from clx.pipeline.report import BuildReport
     from clx.pipeline.run import build
@@ -142,7 +156,9 @@ def run_build_command(args: argparse.Namespace) -> int:
     if args.watch:
         from clx.pipeline.watch import watch_build
 
-        return watch_build(opts, lambda line: print(line, file=sys.stderr, flush=True))
+        return watch_build(opts, lambda line: print(line, file=sys.stderr, flush=True),
+                           progress=opts.progress if live else None,
+                           on_report=live.report if live else None)
     root = course_root(args, spec)
     output_root = (opts.output_root or root / "output").resolve()
     try:
@@ -155,6 +171,8 @@ def run_build_command(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     from clx.cli.reporting import render_text
 
+    if live is not None:
+        live.report(report)
     status = EXIT_OK if report.ok else EXIT_FAILED
     if not args.quiet or not report.ok:
         print(render_text(report), file=sys.stderr)

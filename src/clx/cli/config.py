@@ -58,6 +58,10 @@ class BuildDefaults:
 
 DEFAULTS = BuildDefaults()
 
+# The live page (clx serve, clx build --serve): loopback only unless --host says otherwise.
+SERVE_HOST = "127.0.0.1"
+SERVE_PORT = 8765
+
 
 def _positive_int(v: Any) -> int:
     if isinstance(v, bool) or not isinstance(v, int) or v < 1:

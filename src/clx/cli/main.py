@@ -116,6 +116,7 @@ def _add_build_parser(sub: argparse._SubParsersAction) -> None:
         help="no progress display; the report only if something failed",
     )
     p.add_argument("--json-report", metavar="FILE", help=argparse.SUPPRESS)
+    _add_serve_flags(p)
     p.set_defaults(func="commands:build")
 
 
@@ -184,6 +185,20 @@ def _add_queue_parsers(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func="queue_commands:workers_stop")
 
 
+def _add_serve_flags(p: argparse.ArgumentParser) -> None:
+    """--serve, --host, --port of `clx build` (clx.cli.serve)."""
+    from clx.cli.serve import add_serve_flags
+
+    add_serve_flags(p, switch=True)
+
+
+def _add_serve_parser(sub: argparse._SubParsersAction) -> None:
+    """`clx serve` (clx.cli.serve)."""
+    from clx.cli.serve import add_serve_parser
+
+    add_serve_parser(sub)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="clx", description="Build courses from one source.")
     parser.add_argument("--log-level", default="WARNING", help=argparse.SUPPRESS)
@@ -196,6 +211,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func="commands:plan")
 
     _add_build_parser(sub)
+    _add_serve_parser(sub)
     _add_queue_parsers(sub)
 
     d = DEFAULTS

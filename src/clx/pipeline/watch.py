@@ -26,7 +26,7 @@ from watchfiles import Change, watch
 from clx.course.course import default_course_root
 from clx.course.ignore import ignored_dir, ignored_file
 from clx.course.spec import SpecError
-from clx.pipeline.progress import SilentProgress
+from clx.pipeline.progress import Progress, SilentProgress
 from clx.pipeline.report import BuildReport
 from clx.pipeline.run import BuildOptions, Superseded, build
 from clx.pipeline.runtime import BuildRuntime
@@ -105,8 +105,13 @@ def status_line(report: BuildReport, changed: set[str]) -> str:
 
 
 def watch_build(opts: BuildOptions, echo: Callable[[str], None],
-                stop: threading.Event | None = None) -> int:
-    """Build, then rebuild on every change until Ctrl-C (or ``stop`` is set)."""
+                stop: threading.Event | None = None, *, progress: Progress | None = None,
+                on_report: Callable[[BuildReport], None] | None = None) -> int:
+    """Build, then rebuild on every change until Ctrl-C (or ``stop`` is set).
+
+    The rebuilds report through ``echo`` lines; ``progress`` (default: none) and
+    ``on_report`` also see every rebuild (the live page uses them).
+    """
     root = (opts.course_root or default_course_root(opts.spec)).resolve()
     output_root = (opts.output_root or root / "output").resolve()
     feed = ChangeFeed(root, output_root)
@@ -118,7 +123,7 @@ def watch_build(opts: BuildOptions, echo: Callable[[str], None],
         pending.update(feed.poll())
         return set(pending)
 
-    o = replace(opts, superseded=superseded, progress=SilentProgress())
+    o = replace(opts, superseded=superseded, progress=progress or SilentProgress())
     try:
         with BuildRuntime(root / ".clx" / "clx.db", info={"spec": str(opts.spec),
                                                           "mode": "watch"}) as runtime:
@@ -136,6 +141,8 @@ def watch_build(opts: BuildOptions, echo: Callable[[str], None],
                 pending.clear()
                 try:
                     report = build(o, runtime)
+                    if on_report is not None:
+                        on_report(report)
                     echo(status_line(report, changed))
                     for e in report.errors:
                         echo("  " + e.format())
