@@ -55,6 +55,12 @@ def add_serve_parser(sub: argparse._SubParsersAction) -> None:
         help="output root whose files the page links (default: clx.toml output-dir, "
         "else <course root>/output)",
     )
+    p.add_argument(
+        "--queue",
+        metavar="URL",
+        help="the PostgreSQL queue the builds use (default: CLX_QUEUE_URL, clx.toml "
+        "[queue] url, else the course's own .clx/clx.db)",
+    )
     add_serve_flags(p, switch=False)
     p.set_defaults(func="serve:serve")
 
@@ -84,6 +90,7 @@ def _server(
     host: str,
     port: int,
     events: BuildEvents | None,
+    queue_url: str | None,
 ) -> LiveServer:
     from clx.course.course import load_course
     from clx.course.layout import Layout
@@ -98,11 +105,12 @@ def _server(
         spec=course.spec.file,
         name=course.spec.name["en"],
         output_root=course.output_root,
+        spec_path=spec.resolve(),
         home_pages=tuple(
             layout.home_page(t, lang) for t in ("public", "speaker") for lang in ("de", "en")
         ),
     )
-    collector = StatusCollector(course.state_dir / "clx.db", info, events)
+    collector = StatusCollector(queue_url or course.state_dir / "clx.db", info, events)
     server = LiveServer(collector, course.output_root, host=host, port=port)
     warning = no_auth_warning(host)
     if warning:
@@ -127,7 +135,9 @@ def start_for_build(args: argparse.Namespace, opts: BuildOptions) -> LivePage | 
     events = BuildEvents()
     root = opts.course_root or opts.spec.resolve().parent.parent
     try:
-        server = _server(opts.spec, root, opts.output_root, args.host, args.port, events)
+        server = _server(
+            opts.spec, root, opts.output_root, args.host, args.port, events, opts.queue_url
+        )
     except SpecError:
         return None  # the build reports the spec's errors and exits 2
     opts.progress = WebProgress(opts.progress, events)
@@ -142,7 +152,9 @@ def serve(args: argparse.Namespace) -> int:
     spec = spec_path(args)
     root, defaults = settings(args, spec)
     try:
-        server = _server(spec, root, defaults.output_dir, args.host, args.port, None)
+        server = _server(
+            spec, root, defaults.output_dir, args.host, args.port, None, defaults.queue_url
+        )
     except SpecError as e:
         for prob in e.problems:
             print(prob.format(), file=sys.stderr)

@@ -37,6 +37,20 @@ class CourseInfo:
     name: str
     output_root: Path
     home_pages: tuple[Path, ...] = ()
+    spec_path: Path | None = None  # absolute: picks this spec's builds among all sessions
+
+    def owns(self, s: SessionRecord) -> bool:
+        """Is the session a build of this spec? (A queue holds the builds of every spec of
+        the course, and a server queue those of other courses too.)"""
+        recorded = s.info.get("spec")
+        if self.spec_path is None or not isinstance(recorded, str):
+            return True
+        p = Path(recorded)
+        if p.is_absolute():
+            return p == self.spec_path or p.resolve() == self.spec_path
+        # relative to the build's working folder, which may not be ours: compare the tail
+        parts = [x for x in p.parts if x not in (".", "")]
+        return ".." not in parts and list(self.spec_path.parts[-len(parts) :]) == parts
 
 
 def output_link(path: Path, output_root: Path) -> dict[str, str] | None:
@@ -184,7 +198,7 @@ class StatusCollector:
             doc["build"] = self._build_of_run(runs[-1], None) if runs else None
             doc["builds"] = [self._build_of_run(r, None) for r in reversed(runs)]
             return doc
-        sessions = q.sessions(limit=20)
+        sessions = [s for s in q.sessions(limit=50) if self.course.owns(s)][:20]
         current = self._choose_session(q, sessions)
         run = (
             runs[-1]
