@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # One set-up for `make demo`, `make test` and CI: system tools via apt-get (when root),
-# then a project venv with pinned Python packages, the draw.io web app and the PlantUML jar.
+# then a project venv with pinned Python packages (the jjava Java kernel among them), the
+# draw.io web app, the PlantUML jar and Deno (TypeScript kernel); kernelspecs go into the
+# venv's own Jupyter folder, never the user's home.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=${VENV:-.venv}
 PYTHON=${PYTHON:-python3}
 
 need_apt=()
-command -v java >/dev/null 2>&1 || need_apt+=(default-jre-headless)
+# A JDK, not just a JRE: the Java kernel (jjava) runs on jshell. It also runs PlantUML.
+command -v jshell >/dev/null 2>&1 || need_apt+=(openjdk-17-jdk-headless)
 command -v dot >/dev/null 2>&1 || need_apt+=(graphviz)
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 command -v npm >/dev/null 2>&1 || need_apt+=(npm)
@@ -46,5 +49,10 @@ for pkg in mathjax@3.2.2 requirejs@2.3.7 jquery@3.7.1; do
     npm install --silent --no-audit --no-fund --prefix "$VENV" "$pkg" >/dev/null
   fi
 done
+# Deno (its binary has the TypeScript kernel built in); its kernelspec goes into the venv.
+if [ ! -x "$VENV/node_modules/deno/deno" ]; then
+  npm install --silent --no-audit --no-fund --prefix "$VENV" deno@2.9.6 >/dev/null
+fi
+"$VENV/bin/python" -m clx.notebooks.kernelspecs --install >/dev/null
 touch "$VENV/.clx-setup-done"
 echo "setup: ready ($VENV)"

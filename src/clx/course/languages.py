@@ -21,6 +21,9 @@ class ProgLang:
     kernel_display_name: str
     code_folder: str
     language_info: MappingProxyType[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    # Seconds of IOPub quiet to wait for after a cell's idle status: Deno's kernel
+    # sometimes publishes a cell's outputs after it (clx.notebooks.execution).
+    output_grace: float = 0.0
 
     @property
     def jinja_prefix(self) -> str:
@@ -77,6 +80,7 @@ LANGUAGES: dict[str, ProgLang] = {
                 "name": "typescript", "file_extension": ".ts", "mimetype": "text/typescript",
                 "codemirror_mode": "typescript", "pygments_lexer": "typescript",
             }),
+            output_grace=0.05,
         ),
         ProgLang(
             "rust", ".rs", "//", "rs:percent", "rust", "Rust", "Rust",

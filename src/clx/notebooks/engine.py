@@ -261,6 +261,7 @@ class _LanguageJob:
                 notebook_dir=self.src.notebook_dir,
                 cell_timeout=self.settings.cell_timeout,
                 retries=self.settings.kernel_retries,
+                output_grace=prog.output_grace,
             )
         except CellFailed as failure:
             self._cell_failed(failure, nb, origins, variants)

@@ -25,7 +25,12 @@ from typing import Any, TypeVar
 from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_core.utils import run_sync
 from nbclient import NotebookClient
-from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+from nbclient.exceptions import (
+    CellExecutionComplete,
+    CellExecutionError,
+    CellTimeoutError,
+    DeadKernelError,
+)
 from nbformat import NotebookNode
 
 from clx.notebooks.kernels import Kernel, KernelMissing, KernelPool
@@ -79,6 +84,46 @@ class _Tracker:
         self.index = cell_index
 
 
+class _OrderTolerantClient(NotebookClient):
+    """A ``NotebookClient`` that keeps outputs a kernel publishes after its ``idle`` status.
+
+    Deno's kernel (2.x) sometimes publishes a cell's ``idle`` status before that cell's
+    stream and result messages; nbclient stops listening at ``idle`` and drops them, so
+    a cell's output was missing now and then. This client keeps listening for
+    ``output_grace`` seconds of quiet after ``idle`` and files any message whose parent
+    is an earlier cell under that cell. With a grace of 0 it behaves like nbclient.
+    """
+
+    output_grace: float = 0.0
+
+    def __init__(self, *args: Any, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self._cells_by_msg: dict[str, tuple[NotebookNode, int]] = {}
+
+    async def _async_poll_output_msg(
+        self, parent_msg_id: str, cell: NotebookNode, cell_index: int
+    ) -> None:
+        assert self.kc is not None
+        self._cells_by_msg[parent_msg_id] = (cell, cell_index)
+        done = False
+        while True:
+            try:
+                timeout = self.output_grace if done else None
+                msg = await self.kc.iopub_channel.get_msg(timeout=timeout)
+            except Empty:
+                return  # quiet for the whole grace after idle
+            origin = self._cells_by_msg.get(msg["parent_header"].get("msg_id"))
+            if origin is None:
+                continue
+            try:
+                self.process_message(msg, *origin)
+            except CellExecutionComplete:
+                if origin[1] == cell_index:
+                    if self.output_grace <= 0:
+                        return
+                    done = True
+
+
 class Executor:
     """Runs notebooks; one per worker process (or per test session)."""
 
@@ -107,10 +152,12 @@ class Executor:
         notebook_dir: str = "",
         cell_timeout: float = 120.0,
         retries: int = 1,
+        output_grace: float = 0.0,
     ) -> NotebookNode:
         """An executed copy of ``nb`` (``nb`` itself is left unchanged).
 
         A dead kernel is replaced by a fresh one up to ``retries`` times.
+        ``output_grace``: see ``_OrderTolerantClient`` (for kernels that publish late).
         """
         failures: list[str] = []
         detail = ""
@@ -121,7 +168,7 @@ class Executor:
             self.executions += 1
             try:
                 return _off_the_main_thread(
-                    self._run, kernel, nb, files, notebook_dir, cell_timeout
+                    self._run, kernel, nb, files, notebook_dir, cell_timeout, output_grace
                 )
             except _KernelDied as died:
                 log.warning("kernel %s died (attempt %d): %s", kernel_name, attempt + 1, died)
@@ -129,8 +176,10 @@ class Executor:
                 detail = kernel.stderr_tail()
             finally:
                 self.pool.discard(kernel)
+        # The reason's first line; the kernel's stderr (where it says why) is the detail.
+        reason = failures[-1].splitlines()[0] if failures[-1] else "no reason given"
         raise KernelFailed(
-            f"kernel '{kernel_name}' died {len(failures)} time(s): {failures[-1]}",
+            f"kernel '{kernel_name}' died {len(failures)} time(s): {reason}",
             detail=strip_ansi(detail),
         )
 
@@ -152,6 +201,7 @@ class Executor:
         files: Mapping[str, bytes],
         notebook_dir: str,
         cell_timeout: float,
+        output_grace: float = 0.0,
     ) -> NotebookNode:
         kernel.place_files(files, notebook_dir)
         work = copy.deepcopy(nb)
@@ -173,7 +223,7 @@ class Executor:
             kc.stop_channels()
             raise _KernelDied(str(exc)) from None
         kc.allow_stdin = False
-        client = NotebookClient(
+        client = _OrderTolerantClient(
             work,
             km=kernel.manager,
             timeout=cell_timeout,
@@ -182,6 +232,7 @@ class Executor:
             kernel_name=kernel.name,
             on_cell_start=tracker.on_cell_start,
         )
+        client.output_grace = output_grace
         client.kc = kc  # connected and proven ready (see _handshake)
         try:
             client.execute()

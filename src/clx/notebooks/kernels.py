@@ -7,16 +7,20 @@ killed with its whole process tree, so notebooks never see each other's state.
 
 Details that matter:
 
-* ``ipc`` transport with an absolute, unique address: the relative default breaks as
-  soon as the kernel's cwd differs from ours;
+* the transport each kernel can parse: ``ipc`` with an absolute, unique address for
+  ipykernel (the relative default breaks as soon as the kernel's cwd differs from
+  ours; ipc also avoids ipykernel's warning about unencrypted TCP), ``tcp`` on
+  127.0.0.1 for every other kernel (Deno's kernel rejects an ipc address as an
+  invalid host and exits);
 * every kernel starts in its own fresh, empty directory, which the job fills with the
   topic's files when it claims the kernel; for a notebook in a sub-folder of its topic
   the directory is moved into place (a process keeps its cwd across a rename), so
   relative paths work from the notebook's own folder in every kernel language;
 * one shared ZeroMQ context instead of one per kernel manager (each would keep its
   own I/O thread alive);
-* the kernel's stderr goes to a file in its private folder, so a dying kernel can be
-  explained instead of writing into the worker's console;
+* the kernel's stderr goes to a file in its private folder, so a kernel that dies
+  while starting is reported with the last lines it wrote there, instead of writing
+  into the worker's console;
 * a helper thread connects a client and waits until the kernel answers a
   ``kernel_info`` request, so the boot is off the job's path. It does not use
   ``wait_for_ready``, whose IOPub checks add at least 0.2 s of waiting for silence:
@@ -46,9 +50,10 @@ import zmq
 import zmq.asyncio
 from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 from jupyter_client.manager import KernelManager
+from jupyter_client.session import Session
 
 from clx.notebooks.forked import ForkingKernelManager, Zygote
-from clx.problems import ConfigurationError
+from clx.problems import ConfigurationError, strip_ansi
 from clx.processes import kill_tree_now
 
 log = logging.getLogger(__name__)
@@ -61,8 +66,10 @@ INSTALL_HINTS: dict[str, str] = {
     "xcpp17": "install xeus-cling, e.g. conda install -c conda-forge xeus-cling",
     ".net-csharp": "install .NET Interactive: dotnet tool install -g Microsoft.dotnet-interactive"
     " && dotnet interactive jupyter install",
-    "java": "install the IJava kernel (https://github.com/SpencerPark/IJava) and run its installer",
-    "deno": "install Deno and run: deno jupyter --install",
+    "java": "run scripts/setup.sh, or: pip install jjava (it needs a JDK with jshell, e.g."
+    " apt-get install openjdk-17-jdk-headless)",
+    "deno": "run scripts/setup.sh, or: npm install --prefix <venv> deno"
+    " && python -m clx.notebooks.kernelspecs --install",
     "rust": "install evcxr: cargo install evcxr_jupyter && evcxr_jupyter --install",
 }
 
@@ -114,16 +121,28 @@ class Kernel:
     _ready_error: BaseException | None = None
 
     def wait_ready(self, timeout: float) -> None:
-        """Block until the helper thread saw the kernel answer; raise if it never did."""
+        """Block until the helper thread saw the kernel answer; raise if it never did.
+
+        The error ends with the last lines the kernel wrote to stderr: that is where a
+        kernel says why it could not start (a bad address, a missing JDK, ...).
+        """
         if self._ready is not None and not self._ready.wait(timeout):
-            raise TimeoutError(f"kernel {self.name} not ready after {timeout:g} s")
+            raise TimeoutError(
+                _with_stderr(f"kernel {self.name} not ready after {timeout:g} s", self)
+            )
         if self._ready_error is not None:
-            raise RuntimeError(f"kernel {self.name} did not start: {self._ready_error}")
+            raise RuntimeError(
+                _with_stderr(f"kernel {self.name} did not start: {self._ready_error}", self)
+            )
 
     def _await_boot(self, timeout: float) -> None:
         # A blocking client only for this check: nbclient needs an asyncio client, and
-        # asyncio sockets must be made on the loop of the thread that uses them.
-        client = self.manager.client()
+        # asyncio sockets must be made on the loop of the thread that uses them. It has
+        # a session of its own: the shell socket's identity is the session id, and jjava
+        # never answers a second client that reconnects with an identity already seen.
+        own = self.manager.session
+        session = Session(key=own.key, signature_scheme=own.signature_scheme)
+        client = self.manager.client(session=session)
         try:
             client.start_channels()
             _await_kernel_info(client, self.manager, timeout)
@@ -162,11 +181,24 @@ class Kernel:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(data)
 
-    def stderr_tail(self, limit: int = 2000) -> str:
+    def stderr_tail(self, limit: int = 2000, lines: int = 20) -> str:
+        """The end of the kernel's stderr: at most ``lines`` lines and ``limit`` characters,
+        colour codes removed."""
         with contextlib.suppress(OSError):
             text = (self.folder / "stderr.log").read_text(encoding="utf-8", errors="replace")
-            return text[-limit:]
+            tail = "\n".join(strip_ansi(text[-limit:]).rstrip().splitlines()[-lines:])
+            return tail
         return ""
+
+
+def _with_stderr(message: str, kernel: Kernel) -> str:
+    tail = kernel.stderr_tail(lines=8)
+    return f"{message}; its stderr ended with:\n{tail}" if tail else message
+
+
+def speaks_ipc(argv: list[str]) -> bool:
+    """Whether a kernel command is ipykernel, the one kernel known to accept ``ipc``."""
+    return any(part in ("ipykernel_launcher", "ipykernel") for part in argv[:4])
 
 
 class KernelPool:
@@ -183,7 +215,7 @@ class KernelPool:
         self._owns_root = root is None
         self.spares = spares
         self._spares: dict[str, deque[Kernel]] = defaultdict(deque)
-        self._known: set[str] = set()
+        self._known: dict[str, bool] = {}  # installed kernelspec -> speaks ipc
         self._lock = threading.Lock()
         self._specs = KernelSpecManager()
         self._context = zmq.Context()
@@ -202,11 +234,11 @@ class KernelPool:
             if name in self._known:
                 return
         try:
-            self._specs.get_kernel_spec(name)
+            spec = self._specs.get_kernel_spec(name)
         except NoSuchKernel:
             raise KernelMissing(name) from None
         with self._lock:
-            self._known.add(name)
+            self._known[name] = speaks_ipc(list(spec.argv))
 
     def warm(self, name: str) -> None:
         """Make sure spares for ``name`` are booting (raises KernelMissing)."""
@@ -290,12 +322,18 @@ class KernelPool:
         folder = self._base() / uuid.uuid4().hex[:12]
         cwd = folder / "cwd"
         cwd.mkdir(parents=True)
+        with self._lock:
+            ipc = self._known.get(name, False)
+        address = (
+            {"transport": "ipc", "ip": str(folder / "ipc")}
+            if ipc
+            else {"transport": "tcp", "ip": "127.0.0.1"}
+        )
         manager = ForkingKernelManager(
             kernel_name=name,
-            transport="ipc",
-            ip=str(folder / "ipc"),
             context=self._context,
             connection_file=str(folder / "connection.json"),
+            **address,
         )
         manager.zygote = self._zygote
         manager.stderr_path = str(folder / "stderr.log")

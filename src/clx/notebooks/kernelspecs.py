@@ -1,0 +1,140 @@
+"""Which Jupyter kernels this machine has, with versions, and the Deno kernelspec clx writes.
+
+clx's set-up installs three kernels from registry packages (course-format.md section 10):
+``python3`` (ipykernel), ``java`` (the ``jjava`` package, which brings its own
+kernelspec) and ``deno`` (the ``deno`` npm package in the venv prefix, whose binary has a
+built-in kernel). ``deno jupyter --install`` would write its kernelspec into the user's
+home; ``install_deno_kernelspec`` writes the same kernel into the venv's own Jupyter data
+folder (``sys.prefix/share/jupyter/kernels``) instead, so a clone's set-up touches nothing
+outside it.
+
+``installed_kernels`` answers "which kernels, which versions" for ``clx doctor`` and for
+the cache: a kernel's version is part of what an executed notebook depends on.
+
+``python -m clx.notebooks.kernelspecs`` lists the kernels; ``--install`` writes the Deno
+kernelspec first (scripts/setup.sh runs that).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+DENO_KERNEL = "deno"
+
+
+def deno_binary(prefix: Path | None = None) -> Path:
+    """Where the ``deno`` npm package puts its binary under the venv prefix."""
+    return Path(prefix or sys.prefix) / "node_modules" / "deno" / "deno"
+
+
+def kernels_folder(prefix: Path | None = None) -> Path:
+    """The venv's own Jupyter kernelspec folder (on Jupyter's search path for this venv)."""
+    return Path(prefix or sys.prefix) / "share" / "jupyter" / "kernels"
+
+
+def install_deno_kernelspec(prefix: Path | None = None) -> Path | None:
+    """Write the ``deno`` kernelspec for the venv's Deno binary; None if there is none."""
+    binary = deno_binary(prefix)
+    if not binary.is_file():
+        return None
+    folder = kernels_folder(prefix) / DENO_KERNEL
+    folder.mkdir(parents=True, exist_ok=True)
+    spec = {
+        "argv": [str(binary), "jupyter", "--kernel", "--conn", "{connection_file}"],
+        "display_name": "Deno",
+        "language": "typescript",
+    }
+    target = folder / "kernel.json"
+    text = json.dumps(spec, indent=2) + "\n"
+    if not target.is_file() or target.read_text(encoding="utf-8") != text:
+        tmp = folder / "kernel.json.tmp"
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(target)
+    return target
+
+
+@dataclass(frozen=True)
+class InstalledKernel:
+    """One kernelspec found on Jupyter's search path."""
+
+    name: str
+    display_name: str
+    language: str
+    version: str  # e.g. "ipykernel 7.4.0", "jjava 1.0a8", "deno 2.9.6"; "unknown" if not told
+    resource_dir: str
+    argv: tuple[str, ...]
+
+
+def installed_kernels() -> list[InstalledKernel]:
+    """Every installed kernelspec, sorted by name, with the version of what runs it."""
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    found: list[InstalledKernel] = []
+    for name, entry in sorted(KernelSpecManager().get_all_specs().items()):
+        spec = entry.get("spec", {})
+        argv = tuple(str(a) for a in spec.get("argv", ()))
+        resource_dir = str(entry.get("resource_dir", ""))
+        found.append(
+            InstalledKernel(
+                name=name,
+                display_name=str(spec.get("display_name", name)),
+                language=str(spec.get("language", "")),
+                version=kernel_version(argv, Path(resource_dir)),
+                resource_dir=resource_dir,
+                argv=argv,
+            )
+        )
+    return found
+
+
+def kernel_version(argv: tuple[str, ...], resource_dir: Path) -> str:
+    """What a kernel command is, with its version, as far as it can be told cheaply."""
+    if any(part in ("ipykernel_launcher", "ipykernel") for part in argv[:4]):
+        return f"ipykernel {_dist_version('ipykernel')}"
+    if (resource_dir / "jjava.jar").is_file() or any(a.endswith("jjava.jar") for a in argv):
+        return f"jjava {_dist_version('jjava')} on {java_version()}"
+    if argv and Path(argv[0]).name == "deno":
+        return " ".join(_first_line([argv[0], "--version"]).split()[:2]) or "deno unknown"
+    return "unknown"
+
+
+def java_version() -> str:
+    """``java -version``'s first line, shortened (``openjdk 17.0.15``)."""
+    line = _first_line(["java", "-version"], stderr=True)
+    parts = line.replace('"', "").split()
+    return " ".join(parts[:3:2]) if len(parts) >= 3 else (line or "java unknown")
+
+
+def _dist_version(dist: str) -> str:
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def _first_line(cmd: list[str], *, stderr: bool = False) -> str:
+    try:
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=20, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    text = r.stderr if stderr else r.stdout
+    return text.strip().splitlines()[0] if text.strip() else ""
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if "--install" in args:
+        written = install_deno_kernelspec()
+        print(f"deno kernelspec: {written}" if written else "deno kernelspec: no Deno binary")
+    for k in installed_kernels():
+        print(f"{k.name:<14} {k.version:<40} {k.resource_dir}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
