@@ -65,6 +65,22 @@ def test_demo_course_builds_every_planned_output_deterministically(demo_copy: Pa
                 doc = json.loads(path.read_text(encoding="utf-8"))
                 assert all(not c.get("outputs") for c in doc["cells"] if c["cell_type"] == "code")
 
+    # The Java and TypeScript decks ran on their own kernels (jjava, Deno): outputs in
+    # completed and speaker HTML, Deno's coloured values as coloured text.
+    expected = {
+        ".java": ["clx-java-point 3,4", "Point[x=1, y=2]", "clx-java-area 36.0", "x has private access in Point"],
+        ".ts": ["clx-ts-point 3,4", '<span class="ansi-yellow-fg">42</span>', "TypeError"],
+    }
+    other_languages = [nb for nb in plan.notebooks if nb.prog_lang.suffix in expected]
+    assert len(other_languages) == 2
+    for nb in other_languages:
+        for variant, path in nb.paths.items():
+            if variant.format is Format.HTML and variant.kind is not Kind.CODE_ALONG:
+                html = path.read_text(encoding="utf-8")
+                for text in expected[nb.prog_lang.suffix]:
+                    assert text in html, (text, path)
+                assert "\x1b" not in html and "[33m" not in html
+
     # renders replace the stale committed PNG; data files and dir-groups are in place
     for d in plan.diagrams:
         for t in d.targets:
