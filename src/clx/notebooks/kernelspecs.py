@@ -1,6 +1,7 @@
 """Which Jupyter kernels this machine has, with versions, and the Deno kernelspec clx writes.
 
-clx's set-up installs three kernels from registry packages (docs/course-reference.md, "Programming languages"):
+clx's set-up installs three kernels from registry packages (docs/course-reference.md,
+"Programming languages"):
 ``python3`` (ipykernel), ``java`` (the ``jjava`` package, which brings its own
 kernelspec) and ``deno`` (the ``deno`` npm package in the venv prefix, whose binary has a
 built-in kernel). ``deno jupyter --install`` would write its kernelspec into the user's
