@@ -292,3 +292,33 @@ def test_another_address_warns_that_there_is_no_authentication(live_run: LiveRun
         assert any("no authentication" in line for line in clx.lines), clx.lines
     finally:
         clx.stop()
+
+
+def test_watch_serve_shows_every_rebuild(tmp_path: Path) -> None:
+    root = tmp_path / "course"
+    spec = make_course(root)
+    slow = root / "slides/m_1/topic_100_slow/slides_slow.py"
+    slow.write_text(SLOW.replace("time.sleep(4)", "print('one')"))
+    (root / "slides/m_1/topic_200_bad/slides_bad.py").write_text(BAD.replace("y / 0", "y / 1"))
+    clx = Clx("build", str(spec), "--watch", "--serve", "--port", "0", "--workers", "1")
+    try:
+        url = clx.url()
+        with sync_playwright() as pw:
+            browser = launch(pw)
+            try:
+                page = browser.new_page()
+                page.goto(url)
+                builds = page.locator("#builds tbody")
+                expect(page.locator("#state")).to_have_text("done", timeout=90_000)
+                expect(builds.locator("tr")).to_have_count(1)
+                slow.write_text(SLOW.replace("time.sleep(4)", "print('two')"))
+                expect(builds.locator("tr")).to_have_count(2, timeout=90_000)
+                expect(builds.locator("tr").first).to_contain_text("#2")
+                expect(page.locator("#state")).to_have_text("done", timeout=90_000)
+                # the second build ran only the changed notebook's two jobs
+                expect(page.locator("#kinds tbody")).to_contain_text("2 / 2")
+                expect(page.locator("#summary")).to_contain_text("2 answered from the cache")
+            finally:
+                browser.close()
+    finally:
+        assert clx.stop() == 0, "\n".join(clx.lines)
