@@ -22,8 +22,15 @@ __all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "build_parser", "main"]
 _JOB_STATES = ["pending", "running", "succeeded", "failed", "cancelled"]
 
 
-def _add_course_args(p: argparse.ArgumentParser, *, output_dir: bool = True) -> None:
-    p.add_argument("spec", help="course spec XML file (course-specs/*.xml)")
+def _add_course_args(
+    p: argparse.ArgumentParser, *, output_dir: bool = True, spec_optional: bool = False
+) -> None:
+    if spec_optional:
+        p.add_argument(
+            "spec", nargs="?", help="course spec XML file (not needed with --queue)"
+        )
+    else:
+        p.add_argument("spec", help="course spec XML file (course-specs/*.xml)")
     p.add_argument("--course-root", help="course root (default: parent of the spec's folder)")
     if output_dir:
         p.add_argument(
@@ -124,7 +131,11 @@ def _add_queue_parsers(sub: argparse._SubParsersAction) -> None:
     """The status, jobs and workers verbs (clx.cli.queue_commands)."""
 
     def common(p: argparse.ArgumentParser, output: bool = True) -> None:
-        _add_course_args(p, output_dir=False)
+        _add_course_args(p, output_dir=False, spec_optional=True)
+        p.add_argument(
+            "--queue", metavar="URL", help="a PostgreSQL queue (default: CLX_QUEUE_URL, "
+            "else the course's .clx/clx.db)"
+        )
         p.add_argument(
             "--session",
             help="a build's session id (or a unique prefix); "
@@ -213,6 +224,16 @@ def build_parser() -> argparse.ArgumentParser:
     _add_build_parser(sub)
     _add_serve_parser(sub)
     _add_queue_parsers(sub)
+
+    p = sub.add_parser("worker", help="run workers on this host for builds on a PostgreSQL queue")
+    p.add_argument("--queue", metavar="URL", help="the queue (default: CLX_QUEUE_URL)")
+    p.add_argument("--kinds", help="comma-separated: notebook, plantuml, drawio (default: all)")
+    p.add_argument(
+        "--count", type=int, metavar="N", help="workers per kind (default: CPU count for "
+        "notebooks, 1 per diagram kind)"
+    )
+    p.add_argument("--work-dir", help="folder for worker logs and state (default: a temp folder)")
+    p.set_defaults(func="worker_command:run_worker_command")
 
     d = DEFAULTS
     cache = sub.add_parser("cache", help="inspect, prune or clear the build cache")

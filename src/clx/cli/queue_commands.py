@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import time
 from collections.abc import Iterable, Sequence
 from datetime import datetime
@@ -17,7 +18,8 @@ from typing import Any
 from clx.cli.course_paths import course_root, spec_path
 from clx.cli.errors import EXIT_OK, UsageError
 from clx.pipeline.runtime import build_is_running as running_build
-from clx.queue.base import SessionRecord
+from clx.queue.base import Queue, SessionRecord
+from clx.queue.location import redact
 from clx.queue.model import JobRecord, JobState, SessionState, WorkerRecord, utc_now
 from clx.queue.sqlite import SqliteQueue
 
@@ -25,7 +27,17 @@ STATES = [str(s) for s in JobState]
 UNFINISHED = (JobState.PENDING, JobState.RUNNING)
 
 
-def open_queue(args: argparse.Namespace) -> SqliteQueue:
+def open_queue(args: argparse.Namespace) -> Queue:
+    url = getattr(args, "queue", None) or os.environ.get("CLX_QUEUE_URL")
+    if url:
+        from clx.queue.postgres import PostgresQueue
+
+        try:
+            return PostgresQueue(url, reconnect_timeout=5.0)
+        except Exception as e:
+            raise UsageError(f"cannot open the queue {redact(url)}: {e}") from e
+    if getattr(args, "spec", None) is None:
+        raise UsageError("name the course's spec file, or the queue with --queue URL")
     spec = spec_path(args)
     db = course_root(args, spec) / ".clx" / "clx.db"
     if not db.is_file():
@@ -40,7 +52,7 @@ def open_queue(args: argparse.Namespace) -> SqliteQueue:
 
 
 def select_sessions(
-    q: SqliteQueue, args: argparse.Namespace, *, running_only: bool = False
+    q: Queue, args: argparse.Namespace, *, running_only: bool = False
 ) -> list[SessionRecord]:
     """``--session`` (an id or unique prefix), else the running builds, else the latest."""
     sessions = q.sessions()
@@ -87,7 +99,7 @@ def _local(t: datetime | None) -> str:
     return "-" if t is None else t.astimezone().strftime("%Y-%m-%d %H:%M:%S")
 
 
-def _session_label(q: SqliteQueue, s: SessionRecord) -> str:
+def _session_label(q: Queue, s: SessionRecord) -> str:
     state = (
         "running"
         if running_build(q, s)
@@ -117,7 +129,7 @@ def _table(rows: Sequence[Sequence[str]], right: Iterable[int] = ()) -> list[str
     ]
 
 
-def _source(q: SqliteQueue, job: JobRecord) -> tuple[str, str]:
+def _source(q: Queue, job: JobRecord) -> tuple[str, str]:
     """The job's source file and output language ("-" for diagrams): a notebook has one
     job per language, so the file alone would list two identical rows."""
     full = q.get(job.id)
@@ -140,7 +152,7 @@ def _duration(job: JobRecord, now: datetime) -> str:
     return f"{max((end - job.started_at).total_seconds(), 0.0):.1f} s"
 
 
-def _job_dict(q: SqliteQueue, job: JobRecord, now: datetime) -> dict[str, Any]:
+def _job_dict(q: Queue, job: JobRecord, now: datetime) -> dict[str, Any]:
     source, lang = _source(q, job)
     return {
         "id": job.id,
@@ -176,16 +188,21 @@ def _worker_dict(w: WorkerRecord, now: datetime) -> dict[str, Any]:
     }
 
 
-def _worker_rows(q: SqliteQueue, workers: list[WorkerRecord], now: datetime) -> list[str]:
+def _worker_rows(q: Queue, workers: list[WorkerRecord], now: datetime) -> list[str]:
     if not workers:
         return ["  (no workers)"]
-    rows = [["worker", "state", "heartbeat", "done", "current job"]]
+    # Workers started by clx record their host; the column shows where each one runs.
+    hosts = any(w.host for w in workers)
+    rows = [["worker", "state", "heartbeat", "done", "current job", *(["host"] if hosts else [])]]
     for w in workers:
         current = "-"
         if w.current_job is not None:
             job = q.get(w.current_job)
             current = f"{w.current_job} {' '.join(_source(q, job))}" if job else str(w.current_job)
-        rows.append([w.id, str(w.state), _ago(w.heartbeat_at, now), str(w.jobs_done), current])
+        host = [w.host or "-"] if hosts else []
+        rows.append(
+            [w.id, str(w.state), _ago(w.heartbeat_at, now), str(w.jobs_done), current, *host]
+        )
     lines = _table(rows, right=[3])
     for w in workers:
         if w.error:
@@ -240,7 +257,7 @@ def status(args: argparse.Namespace) -> int:
 
 
 def _print_session(
-    q: SqliteQueue,
+    q: Queue,
     s: SessionRecord,
     counts: dict,
     workers: list[WorkerRecord],
@@ -325,14 +342,14 @@ def jobs_list(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _running_session_ids(q: SqliteQueue, args: argparse.Namespace, what: str) -> list[str]:
+def _running_session_ids(q: Queue, args: argparse.Namespace, what: str) -> list[str]:
     sessions = select_sessions(q, args, running_only=True)
     if not sessions:
         raise _no_running_build(what, args)
     return [s.id for s in sessions]
 
 
-def _by_session(q: SqliteQueue, ids: list[int], allowed: list[str]) -> dict[str, list[int]]:
+def _by_session(q: Queue, ids: list[int], allowed: list[str]) -> dict[str, list[int]]:
     out: dict[str, list[int]] = {}
     for job_id in ids:
         job = q.get(job_id)

@@ -22,6 +22,11 @@ def parse_args(argv: list[str] | None = None) -> tuple[WorkerConfig, str]:
         "the password off the command line)",
     )
     p.add_argument("--state-dir", type=Path, help="state folder for handlers (default: --db's)")
+    p.add_argument(
+        "--serve-all",
+        action="store_true",
+        help="serve every open build session in turns (--session is the pool's own)",
+    )
     p.add_argument("--session", required=True, help="the build session whose jobs to serve")
     p.add_argument("--kinds", required=True, help="comma-separated job kinds, e.g. notebook")
     p.add_argument("--worker-id", help="id in the workers table (default: kinds-host-pid)")
@@ -43,6 +48,7 @@ def parse_args(argv: list[str] | None = None) -> tuple[WorkerConfig, str]:
         db_path=a.db.resolve() if a.db else None,
         queue_url=url,
         work_dir=a.state_dir.resolve() if a.state_dir else None,
+        serve_all=a.serve_all,
         session=a.session,
         kinds=kinds,
         worker_id=a.worker_id or f"{'+'.join(kinds)}-{socket.gethostname()}-{os.getpid()}",

@@ -74,6 +74,9 @@ class WorkerConfig:
     queue_url: str | None = None
     #: The state folder handed to handlers; default: the SQLite file's folder (``.clx``).
     work_dir: Path | None = None
+    #: Serve the jobs of every open build session, taking turns (``clx worker``);
+    #: ``session`` is then the pool's own session, which only bounds the worker's life.
+    serve_all: bool = False
 
     @property
     def state_dir(self) -> Path | None:
@@ -146,6 +149,7 @@ class Worker:
         self._pending_since = 0.0
         self._queue: Queue | None = None
         self._remote_blobs: Blobs | None = None
+        self._turn = 0
 
     # --- control -----------------------------------------------------------------------
 
@@ -258,13 +262,7 @@ class Worker:
         maintenance_every = min(max(cfg.lease_seconds / 2, 0.05), 1.0)
         next_maintenance = 0.0
         while not self.stopping and parent_alive(parent):
-            jobs = queue.claim(
-                cfg.session,
-                cfg.kinds,
-                cfg.worker_id,
-                limit=batch,
-                lease_seconds=cfg.lease_seconds,
-            )
+            jobs = self._claim(queue, batch)
             if not jobs:
                 self._flush(queue)
                 if time.monotonic() >= next_maintenance:
@@ -287,6 +285,29 @@ class Worker:
             if cfg.max_jobs is not None and self._jobs_done >= cfg.max_jobs:
                 log.info("recycling after %d jobs", self._jobs_done)
                 return
+
+    def _claim(self, queue: Queue, batch: int) -> list[ClaimedJob]:
+        cfg = self.config
+        if not cfg.serve_all:
+            return queue.claim(
+                cfg.session, cfg.kinds, cfg.worker_id, limit=batch, lease_seconds=cfg.lease_seconds
+            )
+        # Every open build, in turns: after a claim the next build is asked first, so one
+        # busy build cannot starve another.
+        builds = [
+            s.id
+            for s in queue.sessions()
+            if s.state is SessionState.OPEN and not s.info.get("worker_pool")
+        ]
+        for i in range(len(builds)):
+            session = builds[(self._turn + i) % len(builds)]
+            jobs = queue.claim(
+                session, cfg.kinds, cfg.worker_id, limit=batch, lease_seconds=cfg.lease_seconds
+            )
+            if jobs:
+                self._turn = (self._turn + i + 1) % len(builds)
+                return jobs
+        return []
 
     def _run_batch(self, queue: Queue, jobs: list[ClaimedJob]) -> None:
         token = jobs[0].token
