@@ -17,7 +17,7 @@ from types import TracebackType
 
 from clx.diagrams.drawio_page import DrawioPage, PageFailure, RenderRejected, RenderTimeout
 from clx.diagrams.drawio_xml import check_drawio
-from clx.diagrams.rendered import Rendered, content_error
+from clx.diagrams.rendered import Rendered, content_error, warning
 from clx.diagrams.static_server import StaticServer
 from clx.diagrams.tools import DrawioTools, locate_drawio_tools
 from clx.problems import Category, ConfigurationError, InfrastructureError, Problem
@@ -70,7 +70,8 @@ class DrawioRenderer:
             self.tools = locate_drawio_tools()
         if self._server is None:
             self._server = StaticServer(
-                self.tools.drawio_dir, mounts={"/math": self.tools.mathjax_dir}
+                self.tools.drawio_dir,
+                mounts={"/math": self.tools.mathjax_dir, "/stencils": self.tools.stencils_dir},
             )
         if self._page is None:
             try:
@@ -145,7 +146,44 @@ class DrawioRenderer:
         except PageFailure as e:
             self._recover(reload=False)
             raise InfrastructureError(f"draw.io page failed: {e}") from e
-        return Rendered(data)
+        return Rendered(data, self._page_warnings(page))
+
+    def _page_warnings(self, page: DrawioPage) -> tuple[Problem, ...]:
+        """What went wrong inside the page without stopping the render: never silent.
+
+        A stencil library that did not load or a shape no library has is drawn as a
+        plain box; a missing image leaves a gap; a script error may leave anything out.
+        """
+        found: list[Problem] = []
+        explained: set[str] = set()
+        try:
+            shapes = page.unknown_shapes()
+        except PageFailure as e:
+            shapes = []
+            found.append(warning(f"draw.io page: cannot check the shapes: {e}"))
+        for shape in shapes:
+            missing = [f for f in shape.files if f in page.failed_loads]
+            explained.update(missing)
+            if missing:
+                why = ", ".join(f"{f} ({page.failed_loads[f]})" for f in missing)
+                found.append(warning(
+                    f"draw.io shape '{shape.name}' is drawn as a plain box: its stencil "
+                    f"library could not be loaded: {why}"))
+            else:
+                found.append(warning(
+                    f"draw.io shape '{shape.name}' is unknown to the bundled draw.io "
+                    f"({self._version()}) and is drawn as a plain box"))
+        for path in dict.fromkeys(page.failed_this_render):
+            if path not in explained:
+                found.append(warning(
+                    f"draw.io page could not load {path} ({page.failed_loads[path]})"))
+        for error in page.page_errors:
+            found.append(warning(f"script error in the draw.io page: {error}"))
+        return tuple(found)
+
+    def _version(self) -> str:
+        tools = self.tools
+        return f"stencils of draw.io {tools.versions()['drawio-stencils']}" if tools else "?"
 
     def _ready_page(self) -> DrawioPage:
         if self._page is None:

@@ -85,6 +85,36 @@ async ({border, math, timeout}) => {
 """
 
 
+# After a render: the shapes of the graph that draw.io knows neither as a built-in shape
+# nor as a stencil (it draws those as plain boxes), with the files their library would
+# be loaded from.
+_UNKNOWN_SHAPES = """
+() => {
+  const graph = window.clxGraph;
+  if (!graph) return [];
+  const found = {};
+  for (const id in graph.model.cells) {
+    const style = graph.getCellStyle(graph.model.cells[id]);
+    const name = style && style[mxConstants.STYLE_SHAPE];
+    if (!name || found[name] || mxCellRenderer.defaultShapes[name] != null) continue;
+    if (mxStencilRegistry.getStencil(name) != null) continue;
+    const base = mxStencilRegistry.getBasenameForStencil(name);
+    const files = base ? (mxStencilRegistry.libraries[base] || [STENCIL_PATH + '/' + base + '.xml']) : [];
+    found[name] = files.map(String);
+  }
+  return Object.keys(found).sort().map(name => ({name, files: found[name]}));
+}
+"""
+
+
+@dataclass(frozen=True)
+class UnknownShape:
+    """A shape the page drew as a plain box, and the library files it would need."""
+
+    name: str
+    files: tuple[str, ...]
+
+
 class RenderTimeout(Exception):
     """The page did not finish in time."""
 
@@ -133,6 +163,10 @@ class DrawioPage:
         self.launch_timeout = launch_timeout
         self.jobs = 0
         self.page_errors: list[str] = []
+        # Files the page could not load: path (or URL for other hosts) -> why. Kept for
+        # the page's lifetime, since draw.io asks for each stencil library only once.
+        self.failed_loads: dict[str, str] = {}
+        self.failed_this_render: list[str] = []
         self._pw: Playwright | None = None
         self._browser: Browser | None = None
         self._page: Page | None = None
@@ -154,6 +188,13 @@ class DrawioPage:
         self._page = self._browser.new_page(device_scale_factor=1)
         self._page.on("pageerror", lambda e: self._remember_error(str(e)))
         self._page.on("crash", lambda _page: self._remember_error("page crashed"))
+        self._page.on(
+            "response",
+            lambda r: self._failed_load(r.url, f"HTTP {r.status}") if r.status >= 400 else None,
+        )
+        self._page.on(
+            "requestfailed", lambda r: self._failed_load(r.url, str(r.failure or "failed"))
+        )
         self._load()
 
     def _load(self) -> None:
@@ -202,6 +243,22 @@ class DrawioPage:
     def _remember_error(self, message: str) -> None:
         self.page_errors = [*self.page_errors[-9:], message]
 
+    def _failed_load(self, url: str, why: str) -> None:
+        where = url[len(self.url) + 1 :] if url.startswith(self.url + "/") else url
+        self.failed_loads[where] = why
+        self.failed_this_render.append(where)
+
+    def unknown_shapes(self) -> list[UnknownShape]:
+        """Shapes of the last render that were drawn as plain boxes (see _UNKNOWN_SHAPES)."""
+        page = self._page
+        if page is None:
+            return []
+        try:
+            found = page.evaluate(_UNKNOWN_SHAPES)
+        except PlaywrightError as e:
+            raise PageFailure(str(e)) from e
+        return [UnknownShape(str(f["name"]), tuple(f["files"])) for f in found]
+
     # -- rendering -------------------------------------------------------------------
 
     def screenshot(self, bounds: Bounds, *, border: int, timeout: float) -> bytes:
@@ -243,6 +300,7 @@ class DrawioPage:
             raise PageFailure("the draw.io page is not open")
         self.jobs += 1
         self.page_errors = []
+        self.failed_this_render = []
         data: dict[str, Any] = {
             "xml": xml,
             "format": fmt,

