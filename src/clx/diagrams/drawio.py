@@ -166,17 +166,24 @@ class DrawioRenderer:
             explained.update(missing)
             if missing:
                 why = ", ".join(f"{f} ({page.failed_loads[f]})" for f in missing)
-                found.append(warning(
-                    f"draw.io shape '{shape.name}' is drawn as a plain box: its stencil "
-                    f"library could not be loaded: {why}"))
+                found.append(
+                    warning(
+                        f"draw.io shape '{shape.name}' is drawn as a plain box: its stencil "
+                        f"library could not be loaded: {why}"
+                    )
+                )
             else:
-                found.append(warning(
-                    f"draw.io shape '{shape.name}' is unknown to the bundled draw.io "
-                    f"({self._version()}) and is drawn as a plain box"))
+                found.append(
+                    warning(
+                        f"draw.io shape '{shape.name}' is unknown to the bundled draw.io "
+                        f"({self._version()}) and is drawn as a plain box"
+                    )
+                )
         for path in dict.fromkeys(page.failed_this_render):
             if path not in explained:
-                found.append(warning(
-                    f"draw.io page could not load {path} ({page.failed_loads[path]})"))
+                found.append(
+                    warning(f"draw.io page could not load {path} ({page.failed_loads[path]})")
+                )
         for error in page.page_errors:
             found.append(warning(f"script error in the draw.io page: {error}"))
         return tuple(found)

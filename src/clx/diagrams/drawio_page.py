@@ -99,7 +99,9 @@ _UNKNOWN_SHAPES = """
     if (!name || found[name] || mxCellRenderer.defaultShapes[name] != null) continue;
     if (mxStencilRegistry.getStencil(name) != null) continue;
     const base = mxStencilRegistry.getBasenameForStencil(name);
-    const files = base ? (mxStencilRegistry.libraries[base] || [STENCIL_PATH + '/' + base + '.xml']) : [];
+    const files = base
+      ? (mxStencilRegistry.libraries[base] || [STENCIL_PATH + '/' + base + '.xml'])
+      : [];
     found[name] = files.map(String);
   }
   return Object.keys(found).sort().map(name => ({name, files: found[name]}));
