@@ -25,7 +25,9 @@ def main() -> None:
         t0 = time.perf_counter()
         r = subprocess.run([str(clx), "build", str(spec)], capture_output=True, text=True)
         wall = time.perf_counter() - t0
-        print(r.stderr.strip().splitlines()[-1])
+        # the summary line, not the list of output trees after it
+        lines = r.stderr.strip().splitlines()
+        print(next((line for line in reversed(lines) if line.startswith("build ")), lines[-1]))
         if r.returncode != 0:
             sys.exit(f"build failed:\n{r.stderr}")
     print(f"notebooks={NOTEBOOKS} wall_seconds={wall:.2f} "

@@ -23,7 +23,11 @@ def timed_build(clx: Path, spec: Path) -> float:
     wall = time.perf_counter() - t0
     if r.returncode != 0:
         sys.exit(f"build failed:\n{r.stderr}")
-    print(r.stderr.strip().splitlines()[-1])
+    lines = r.stderr.strip().splitlines()
+    # the summary (and what the cache did), not the list of output trees after it
+    for line in lines:
+        if line.startswith(("cache: ", "build ")):
+            print(line)
     return wall
 
 
