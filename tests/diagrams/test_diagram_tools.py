@@ -10,6 +10,7 @@ from clx.diagrams.tools import (
     locate_plantuml_tools,
     plantuml_jar_version,
 )
+from clx.pipeline.versions import tool_versions
 from clx.problems import Category, ConfigurationError
 
 
@@ -25,6 +26,9 @@ def test_installed_tools_are_found_with_versions() -> None:
     assert (dio.mathjax_dir / "es5/startup.js").is_file()
     dv = dio.versions()
     assert dv["drawio"].startswith("21.")
+    assert (dio.stencils_dir / "aws4.xml").is_file()
+    # the stencil libraries shape the renders: their version is part of every cache key
+    assert dv["drawio-stencils"] == tool_versions()["drawio-stencils"] == "14.6.12"
     assert dv["chromium"][0].isdigit()
 
 

@@ -108,9 +108,9 @@ class DrawioTools:
 
     def versions(self) -> dict[str, str]:
         return {
-            "drawio": _package_json_version(self.drawio_dir.parent.parent),
-            "mathjax": _package_json_version(self.mathjax_dir.parent.parent.parent),
-            "drawio-stencils": _package_json_version(self.stencils_dir.parent),
+            "drawio": package_json_version(self.drawio_dir.parent.parent),
+            "mathjax": package_json_version(self.mathjax_dir.parent.parent.parent),
+            "drawio-stencils": package_json_version(self.stencils_dir.parent),
             "chromium": chromium_version(self.chromium),
         }
 
@@ -193,7 +193,8 @@ def chromium_version(chromium: Path) -> str:
     return m.group(1) if m else out.stdout.strip() or "unknown"
 
 
-def _package_json_version(folder: Path) -> str:
+def package_json_version(folder: Path) -> str:
+    """The ``version`` of an npm package (or a folder with a package.json)."""
     try:
         return str(json.loads((folder / "package.json").read_text("utf-8"))["version"])
     except (OSError, ValueError, KeyError):

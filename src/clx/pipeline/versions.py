@@ -37,6 +37,14 @@ def tool_versions() -> dict[str, str]:
     out["page-template"] = hashlib.sha256(
         b"".join(p.read_bytes() for p in sorted(PAGE_TEMPLATES.glob("*.j2")))
     ).hexdigest()[:16]
+    # The stencil libraries draw.io pages load (renders made before they were served
+    # show plain boxes: a new version of the libraries must render again).
+    try:
+        from clx.diagrams.tools import find_drawio_stencils, package_json_version
+
+        out["drawio-stencils"] = package_json_version(find_drawio_stencils().parent)
+    except Exception:  # noqa: BLE001 - a missing package fails drawio jobs with a clear message
+        out["drawio-stencils"] = "missing"
     try:
         from clx.diagrams.tools import find_plantuml_jar
 
