@@ -11,8 +11,9 @@ import re
 from pathlib import Path
 
 from clx.cli import config
-from clx.course.ignore import IGNORED_DIRS
+from clx.course.ignore import IGNORED_DIR_PARTS, IGNORED_DIRS, IGNORED_FILE_SUFFIXES
 from clx.course.languages import LANGUAGES
+from clx.course.variants import Kind
 from clx.notebooks import tags
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
@@ -50,3 +51,23 @@ def test_every_tag_and_language_is_in_the_course_reference() -> None:
     missing += [f"language {lang}" for lang in LANGUAGES if f"| `{lang}` |" not in page]
     missing += [f"ignored folder {d}" for d in sorted(IGNORED_DIRS) if f"`{d}`" not in page]
     assert not missing, f"docs/course-reference.md does not cover: {missing}"
+
+
+def test_language_table_matches_the_language_rows() -> None:
+    page = _page("course-reference.md")
+    for lang in LANGUAGES.values():
+        row = (
+            f"| `{lang.id}` | `{lang.suffix}` | `{lang.comment}` | `{lang.jinja_prefix}` "
+            f"| `{lang.jupytext_format}` | `{lang.kernel_name}` ({lang.kernel_display_name}) "
+            f"| `{lang.code_folder}` |"
+        )
+        assert row in page, f"docs/course-reference.md: the {lang.id} row should read\n{row}"
+
+
+def test_kind_table_matches_the_deletion_rules() -> None:
+    page = _page("course-reference.md")
+    cells = [", ".join(f"`{t}`" for t in sorted(tags.DELETED_BY[k])) for k in Kind]
+    row = "| cells removed when tagged | " + " | ".join(cells) + " |"
+    assert row in page, f"docs/course-reference.md: the deletion row should read\n{row}"
+    missing = [p for p in (*IGNORED_DIR_PARTS, *IGNORED_FILE_SUFFIXES) if f"`{p}`" not in page]
+    assert not missing, f"docs/course-reference.md: ignore rules missing {missing}"
