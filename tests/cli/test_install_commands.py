@@ -1,0 +1,58 @@
+"""`clx --version`, `clx init` and `clx doctor` in the development environment."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from clx.install.doctor import CHECKS, Finding, check, run_checks
+
+
+def clx(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "clx.cli.main", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_version_init_and_doctor(tmp_path: Path) -> None:
+    r = clx("--version", cwd=tmp_path)
+    assert r.returncode == 0 and r.stdout.startswith("clx ")
+
+    r = clx("init", "course", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    spec = tmp_path / "course/course-specs/course.xml"
+    plan = clx("plan", str(spec), cwd=tmp_path)
+    assert plan.returncode == 0 and "total outputs:" in plan.stdout, plan.stderr
+    again = clx("init", "course", cwd=tmp_path)
+    assert again.returncode == 2 and "is not an empty folder" in again.stderr
+
+    r = clx("doctor", "--output", "json", cwd=tmp_path)
+    doc = json.loads(r.stdout)
+    assert r.returncode == 0 and doc["ok"], [t for t in doc["tools"] if not t["ok"]]
+    names = {t["name"] for t in doc["tools"]}
+    assert {"java", "dot", "chromium", "plantuml jar", "python3 kernel"} <= names
+
+
+def test_doctor_checks_are_an_extension_point() -> None:
+    @check
+    def check_broken():
+        raise RuntimeError("boom")
+
+    @check
+    def check_extra():
+        yield Finding("extra tool", False, "absent", "install extra")
+
+    try:
+        found = {f.name: f for f in run_checks()}
+    finally:
+        CHECKS.remove(check_broken)
+        CHECKS.remove(check_extra)
+    assert not found["broken"].ok and "boom" in found["broken"].detail
+    assert found["extra tool"].fix == "install extra"
+    assert found["java"].ok  # the other checks still ran
