@@ -14,12 +14,14 @@ from typing import Any
 
 from clx.course.course import Course
 from clx.course.files import FileClass
+from clx.course.images import missing_images
 from clx.course.outputs import DiagramOutput, NotebookOutput, OutputPlan
 from clx.course.topics import Topic, TopicFinder
 from clx.course.variants import LANGS, Format
 from clx.diagrams.payload import DiagramJobPayload
 from clx.notebooks.payload import NotebookJobPayload
 from clx.pipeline.language_view import ViewMemo, language_view
+from clx.problems import Problem, Severity
 from clx.queue.model import NewJob
 from clx.store import BlobStore
 
@@ -86,6 +88,7 @@ class JobPlanner:
         self._file_hashes: dict[Path, str] = {}
         self._topic_files: dict[tuple[str, str], dict[str, str]] = {}
         self._templates: dict[str, str] | None = None
+        self._renders: set[Path] | None = None
         self._template_texts: dict[str, str] | None = None
         self.views = ViewMemo(course.state_dir / "views.json")
 
@@ -94,6 +97,14 @@ class JobPlanner:
         if digest is None:
             digest = self._file_hashes[path] = self.blobs.put(path.read_bytes())
         return digest
+
+    def renders(self) -> set[Path]:
+        """Where the planned diagrams render, next to the notebooks that show them."""
+        if self._renders is None:
+            self._renders = {
+                (d.topic.base / d.render_target).resolve() for d in self.plan.diagrams
+            }
+        return self._renders
 
     def course_templates(self) -> dict[str, str]:
         if self._templates is None:
@@ -132,6 +143,9 @@ class JobPlanner:
         text = raw.replace("\r\n", "\n")  # one key for either line ending
         notebook_dir = nb.file.relpath.rsplit("/", 1)[0] if "/" in nb.file.relpath else ""
         spec = self.course.spec
+        for line, src in missing_images(nb.file.path, text, nb.prog_lang.comment, self.renders()):
+            self.plan.warnings.append(Problem(f"image not found: {src}", file=nb.source_rel,
+                                              line=line, severity=Severity.WARNING))
         jobs = []
         for lang in LANGS:
             outputs = {v.label: str(p) for v, p in nb.paths.items() if v.lang == lang}
