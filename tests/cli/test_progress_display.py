@@ -78,6 +78,7 @@ def test_plain_lines_show_a_missing_tool_once() -> None:
     plain.stop()
     assert lines == [
         "3 job(s) to run, 0 answered from the cache",
+        "starting workers…",
         f"clx: configuration problem (affects every job that needs it): {MISSING.message}",
         "[2/3] jobs finished",
         "[3/3] jobs finished",
@@ -92,3 +93,46 @@ def test_choice_of_display() -> None:
     assert isinstance(choose_progress(False, Tty()), LiveProgress)
     assert isinstance(choose_progress(False, io.StringIO()), PlainLines)
     assert isinstance(choose_progress(True, Tty()), SilentProgress)
+
+
+def test_live_progress_says_starting_workers_until_a_job_runs() -> None:
+    stream = io.StringIO()
+    live = LiveProgress(Console(file=stream, force_terminal=True, width=120, highlight=False))
+    live.start({"notebook": 2}, {})
+    live._live.refresh()
+    assert "starting workers…" in strip_ansi(stream.getvalue())
+    live.running([_running(7, "notebook", 0.2, "slides_intro.py [de]")])
+    mark = len(stream.getvalue())
+    live._live.refresh()
+    shown = strip_ansi(stream.getvalue()[mark:])
+    assert "slides_intro.py [de]" in shown and "starting workers" not in shown
+    live.stop()
+
+
+def test_running_jobs_are_named_by_source_and_language(tmp_path) -> None:
+    from clx.course.course import load_course
+    from clx.pipeline.run import BuildOptions, _named, plan_jobs
+    from clxtest import TWO_TOPICS_SPEC, notebook, write_tree
+
+    root = write_tree(
+        tmp_path / "c",
+        {
+            "course-specs/c.xml": TWO_TOPICS_SPEC,
+            "slides/m/topic_100_alpha/slides_alpha.py": notebook("A", "A", "x = 1"),
+            "slides/m/topic_100_alpha/pu/flow.pu": "@startuml\nA -> B\n@enduml\n",
+            "slides/m/topic_200_beta/slides_beta.py": notebook("B", "B", "x = 2"),
+        },
+    )
+    spec = root / "course-specs/c.xml"
+    _plan, planned = plan_jobs(load_course(spec), BuildOptions(spec=spec))
+    for i, p in enumerate(planned):
+        p.job_id = i + 1
+    by_id = {p.job_id: p for p in planned}
+    names = {j.outputs[0] for j in _named([_running(i, "x", 1.0, "ignored") for i in by_id], by_id)}
+    assert names == {
+        "slides_alpha.py [de]",
+        "slides_alpha.py [en]",
+        "slides_beta.py [de]",
+        "slides_beta.py [en]",
+        "flow.pu",
+    }

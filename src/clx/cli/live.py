@@ -78,13 +78,17 @@ class _Running:
         self.limit = limit
         self.jobs: Sequence[RunningJob] = ()
         self.seen_at = time.monotonic()
+        self.starting = True  # until the first job runs or finishes
 
     def __rich__(self) -> RenderableType:
         if not self.jobs:
+            if self.starting:  # workers boot their kernels, JVM or browser first
+                return Text("  starting workers…", style="dim")
             return Group()
         extra = time.monotonic() - self.seen_at
         table = Table.grid(padding=(0, 2))
         for j in sorted(self.jobs, key=lambda j: -j.elapsed)[: self.limit]:
+            # outputs[0] is the display name the build gives (clx.pipeline.run._named)
             name = j.outputs[0].rsplit("/", 1)[-1] if j.outputs else f"job {j.id}"
             table.add_row(
                 Text(f"  {j.kind}", style="cyan"),
@@ -150,6 +154,7 @@ class LiveProgress:
         return "  ".join(parts)
 
     def job_finished(self, kind: str, state: str, problems: Sequence[Problem]) -> None:
+        self._running.starting = False
         self._done[kind] = self._done.get(kind, 0) + 1
         if state != "succeeded":
             self._failed[kind] = self._failed.get(kind, 0) + 1
@@ -174,6 +179,8 @@ class LiveProgress:
     def running(self, jobs: Sequence[RunningJob]) -> None:
         self._running.jobs = list(jobs)
         self._running.seen_at = time.monotonic()
+        if jobs:
+            self._running.starting = False
 
     def message(self, line: str) -> None:
         self.console.print(escape(line))

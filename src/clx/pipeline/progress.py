@@ -23,7 +23,8 @@ class Progress(Protocol):
         """One job reached a final state (its errors are in ``problems``)."""
 
     def running(self, jobs: Sequence[RunningJob]) -> None:
-        """The jobs running right now (called about twice a second while waiting)."""
+        """The jobs running right now (called about twice a second while waiting);
+        ``outputs[0]`` of each is its display name (source file, and language)."""
 
     def message(self, line: str) -> None:
         """A free-form status line."""
@@ -45,6 +46,8 @@ class PlainProgress:
         self.total = sum(jobs_by_kind.values())
         cached = sum(cached_by_kind.values())
         self.write(f"{self.total} job(s) to run, {cached} answered from the cache")
+        if self.total:
+            self.write("starting workers…")
 
     def job_finished(self, kind: str, state: str, problems: Sequence[Problem]) -> None:
         self.done += 1

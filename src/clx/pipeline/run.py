@@ -33,7 +33,7 @@ from clx.pipeline.report import BuildReport
 from clx.pipeline.runtime import BuildRuntime
 from clx.pipeline.versions import tool_versions
 from clx.problems import Category, Problem, Severity
-from clx.queue.model import JobRecord, JobState
+from clx.queue.model import JobRecord, JobState, RunningJob
 from clx.store import atomic_write
 
 log = logging.getLogger(__name__)
@@ -362,7 +362,7 @@ def _run_jobs(runtime: BuildRuntime | None, db: Path, planned: list[PlannedJob],
             now = time.monotonic()
             if now - last_running >= 0.5:
                 last_running = now
-                opts.progress.running(queue.running(session))
+                opts.progress.running(_named(queue.running(session), by_id))
 
         try:
             backend.wait(on_finished=on_finished, check=check)
@@ -376,6 +376,20 @@ def _run_jobs(runtime: BuildRuntime | None, db: Path, planned: list[PlannedJob],
     finally:
         if own:
             rt.close()
+
+
+def _named(jobs: list[RunningJob], by_id: dict[int | None, PlannedJob]) -> list[RunningJob]:
+    """Running jobs as the progress display names them (``outputs[0]``): a diagram by its
+    source file (its output is a render in .clx/), a notebook by its source and language."""
+    out = []
+    for j in jobs:
+        p = by_id.get(j.id)
+        if p is not None:
+            name = p.source_rel.rsplit("/", 1)[-1]
+            lang = p.job.payload.get("lang") if p.diagram is None else None
+            j = replace(j, outputs=(f"{name} [{lang}]" if lang else name,))
+        out.append(j)
+    return out
 
 
 def _touches(p: PlannedJob, changed: set[str]) -> bool:
