@@ -293,7 +293,11 @@ class Worker:
                 cfg.session, cfg.kinds, cfg.worker_id, limit=batch, lease_seconds=cfg.lease_seconds
             )
         # Every open build, in turns: after a claim the next build is asked first, so one
-        # busy build cannot starve another.
+        # busy build cannot starve another. Kinds whose tool is missing here are left to
+        # workers on other hosts instead of being failed for every build.
+        kinds = [k for k in cfg.kinds if k not in self._config_errors]
+        if not kinds:
+            return []
         builds = [
             s.id
             for s in queue.sessions()
@@ -302,7 +306,7 @@ class Worker:
         for i in range(len(builds)):
             session = builds[(self._turn + i) % len(builds)]
             jobs = queue.claim(
-                session, cfg.kinds, cfg.worker_id, limit=batch, lease_seconds=cfg.lease_seconds
+                session, kinds, cfg.worker_id, limit=batch, lease_seconds=cfg.lease_seconds
             )
             if jobs:
                 self._turn = (self._turn + i + 1) % len(builds)
