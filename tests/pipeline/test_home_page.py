@@ -6,7 +6,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 import pytest
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import expect, sync_playwright
 
 from clx.course.course import load_course
 from clx.course.outputs import Focus, plan_outputs
@@ -117,7 +117,7 @@ def test_links_resolve_in_chromium_from_file_urls(built: Path) -> None:
                     assert "HTML" not in beta and "Notebook" in beta
             first = tab.locator("a", has_text="HTML").first
             first.click()
-            assert tab.title() == "01 Alpha"
+            expect(tab).to_have_title("01 Alpha")  # waits for the page to load
         finally:
             browser.close()
 

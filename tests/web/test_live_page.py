@@ -259,7 +259,7 @@ def test_clx_serve_shows_the_finished_build_and_serves_outputs_only(
                 page.locator("#home-pages a", has_text="public/En/Course/index.html").click()
                 expect(page.locator("h1")).to_have_text("Course")
                 page.locator("a", has_text="HTML").first.click()
-                assert page.title() == "01 Slow"
+                expect(page).to_have_title("01 Slow")  # waits for the page to load
             finally:
                 browser.close()
 
