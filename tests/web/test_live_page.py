@@ -322,3 +322,42 @@ def test_watch_serve_shows_every_rebuild(tmp_path: Path) -> None:
                 browser.close()
     finally:
         assert clx.stop() == 0, "\n".join(clx.lines)
+
+
+def test_clx_serve_reads_a_postgresql_queue(tmp_path: Path, postgres_url: str) -> None:
+    """The page knows only the Queue contract: a build through PostgreSQL shows the same."""
+    from clx.pipeline.progress import SilentProgress
+    from clx.pipeline.run import BuildOptions, build
+
+    root = tmp_path / "course"
+    spec = make_course(root)
+    (root / "slides/m_1/topic_100_slow/slides_slow.py").write_text(
+        SLOW.replace("time.sleep(4)", "print('quick')")
+    )
+    opts = BuildOptions(
+        spec=spec, queue_url=postgres_url, notebook_workers=1, progress=SilentProgress()
+    )
+    report = build(opts)
+    assert not report.ok
+    assert not (root / ".clx" / "clx.db").exists()  # nothing went through SQLite
+    clx = Clx("serve", str(spec), "--port", "0", "--queue", postgres_url)
+    try:
+        url = clx.url()
+        status, body = _get(url, "/api/status")
+        assert status == 200, body
+        doc = json.loads(body)
+        jsonschema.validate(doc, json.loads(SCHEMA.read_text()))
+        assert doc["build"]["state"] == "done" and doc["build"]["failed"] == 2
+        assert {(f["file"], f["line"]) for f in doc["failures"]} == {
+            ("slides/m_1/topic_200_bad/slides_bad.py", 9)
+        }
+        assert {j["deck"] for j in doc["finished"]} == {
+            "01 Slow",
+            "01 Langsam",
+            "02 Broken",
+            "02 Kaputt",
+        }
+        assert all(o["url"].startswith("/files/") for j in doc["finished"] for o in j["outputs"])
+        assert any(j["outputs"] for j in doc["finished"])
+    finally:
+        assert clx.stop() == 0
