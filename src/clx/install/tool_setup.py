@@ -67,7 +67,9 @@ def setup_tools(prefix: Path, echo: Callable[[str], None] = print) -> list[str]:
                 continue
             flags = ["--ignore-scripts"] if quiet else []
             echo(f"clx setup: npm install {' '.join(flags + specs)} into {prefix}")
-            args = [exe, "install", "--silent", "--no-audit", "--no-fund", *flags]
+            # --prefer-offline: npm's cache first, so a re-install needs no network
+            args = [exe, "install", "--silent", "--no-audit", "--no-fund", "--prefer-offline"]
+            args += flags
             _run([*args, "--prefix", str(prefix), *specs], "npm install")
             done += specs
     pip = missing_pip(prefix)
@@ -82,6 +84,7 @@ def setup_tools(prefix: Path, echo: Callable[[str], None] = print) -> list[str]:
                 "install",
                 "-q",
                 "--no-deps",
+                "--ignore-installed",  # into the prefix even if this environment has it
                 "--prefix",
                 str(prefix),
                 *specs,
