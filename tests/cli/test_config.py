@@ -103,7 +103,7 @@ def test_load_config_reports_unknown_keys_and_rejects_bad_values(tmp_path: Path)
         "'cell-timeout'?",
         f"{tmp_path / 'clx.toml'}: unknown setting 'build.colour' (known: workers, "
         "plantuml-workers, drawio-workers, cell-timeout, image-format, stall-timeout, "
-        "output-dir, cache-keep-days)",
+        "output-dir, cache-keep-days, formats)",
     ]
     for bad, why in (
         ("workers = 0", "at least 1"),
@@ -112,6 +112,8 @@ def test_load_config_reports_unknown_keys_and_rejects_bad_values(tmp_path: Path)
         ('image-format = "gif"', "png"),
         ("stall-timeout = true", "number"),
         ('output-dir = ""', "non-empty"),
+        ('formats = ["html", "pdf"]', "unknown format"),
+        ("formats = []", "non-empty list"),
     ):
         (tmp_path / "clx.toml").write_text(f"[build]\n{bad}\n")
         with pytest.raises(UsageError, match=why) as e:

@@ -8,8 +8,9 @@ import shutil
 from pathlib import Path
 
 from clx.course.layout import ASSETS_DIR
+from clx.course.variants import Format
 from clx.diagrams.drawio_page import CHROMIUM_FLAGS
-from clx.pipeline.assets import BUNDLES
+from clx.pipeline.assets import NEEDS
 from clx.pipeline.progress import SilentProgress
 from clx.pipeline.run import BuildOptions, build
 from clxtest import TWO_TOPICS_SPEC, write_tree
@@ -43,8 +44,9 @@ def test_pages_render_math_offline_from_file_urls(tmp_path: Path) -> None:
         "speaker/De/Kurs",
         "speaker/En/Course",
     ]
-    for bundle in BUNDLES.values():
+    for bundle in NEEDS[Format.HTML]:  # decks (opt-in) bring reveal.js
         assert (trees[0] / ASSETS_DIR / bundle.name).is_dir(), bundle.name
+    assert not (trees[0] / ASSETS_DIR / "reveal.js").exists()
 
     page = out / "public/En/Course/Slides/Html/Completed/Part/01 Math.html"
     html = page.read_text(encoding="utf-8")

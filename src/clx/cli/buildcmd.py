@@ -20,7 +20,7 @@ if TYPE_CHECKING:  # the build machinery is imported only once the flags are kno
 
 LANGS = {"de", "en"}
 KINDS = {"code-along", "completed", "speaker"}
-FORMATS = {"html", "notebook", "code"}
+FORMATS = {"html", "notebook", "code", "slides"}
 TARGETS = {"public", "speaker"}
 
 
@@ -125,6 +125,7 @@ def build_options(args: argparse.Namespace, spec: Path) -> BuildOptions:
         cache_keep_days=d.cache_keep_days,
         queue_url=d.queue_url,
         local_workers=flag("local_workers"),
+        output_formats=d.formats,
         progress=choose_progress(bool(flag("quiet"))),
         **focus,
     )

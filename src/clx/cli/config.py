@@ -16,6 +16,7 @@ A config file holds one table::
     stall-timeout = 300    # stop when no job finishes for this many seconds
     output-dir = "output"  # relative paths are relative to the course root
     cache-keep-days = 14   # prune cache entries no build has used for this many days
+    formats = ["html", "notebook", "code"]  # add "slides" for reveal.js decks
 
     [queue]
     url = "postgresql://clx@db.example/clx"  # a PostgreSQL queue (also: CLX_QUEUE_URL)
@@ -54,6 +55,8 @@ class BuildDefaults:
     cache_keep_days: float = 14.0
     # A PostgreSQL queue URL ([queue] url); None: the course's own SQLite file.
     queue_url: str | None = None
+    # What a build without --format produces; "slides" (reveal.js decks) is opt-in.
+    formats: tuple[str, ...] = ("html", "notebook", "code")
 
 
 DEFAULTS = BuildDefaults()
@@ -81,6 +84,19 @@ def _non_negative_number(v: Any) -> float:
     return float(v)
 
 
+FORMAT_NAMES = ("html", "notebook", "code", "slides")
+
+
+def _formats(v: Any) -> tuple[str, ...]:
+    if not isinstance(v, list) or not v or not all(isinstance(f, str) for f in v):
+        raise ValueError(f"expected a non-empty list of formats out of {', '.join(FORMAT_NAMES)}")
+    bad = [f for f in v if f not in FORMAT_NAMES]
+    if bad:
+        raise ValueError(f"unknown format(s) {', '.join(bad)}; choose from "
+                         f"{', '.join(FORMAT_NAMES)}")
+    return tuple(dict.fromkeys(v))
+
+
 def _image_format(v: Any) -> str:
     if v not in ("png", "svg"):
         raise ValueError('expected "png" or "svg"')
@@ -103,6 +119,7 @@ _KEYS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "stall-timeout": ("stall_timeout", _positive_number),
     "output-dir": ("output_dir", _text),
     "cache-keep-days": ("cache_keep_days", _non_negative_number),
+    "formats": ("formats", _formats),
 }
 
 

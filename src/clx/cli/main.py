@@ -44,7 +44,9 @@ def _add_focus_args(p: argparse.ArgumentParser) -> None:
     focus = p.add_argument_group("focused builds (repeat or comma-separate values)")
     focus.add_argument("--lang", action="append", help="de, en")
     focus.add_argument("--kind", action="append", help="code-along, completed, speaker")
-    focus.add_argument("--format", action="append", help="html, notebook, code")
+    focus.add_argument(
+        "--format", action="append", help="html, notebook, code, slides (slides: opt-in decks)"
+    )
     focus.add_argument("--target", action="append", help="public, speaker")
     focus.add_argument(
         "--section",

@@ -44,6 +44,8 @@ class Layout:
             return "Html"
         if fmt is Format.NOTEBOOK:
             return "Notebooks"
+        if fmt is Format.SLIDES:
+            return "Slides"
         return prog_lang.code_folder
 
     def variant_dir(self, variant: Variant, prog_lang: ProgLang, section: Bilingual) -> Path:
@@ -59,7 +61,9 @@ class Layout:
 
     @staticmethod
     def extension(fmt: Format, prog_lang: ProgLang) -> str:
-        return {Format.HTML: ".html", Format.NOTEBOOK: ".ipynb"}.get(fmt, prog_lang.suffix)
+        return {Format.HTML: ".html", Format.SLIDES: ".html", Format.NOTEBOOK: ".ipynb"}.get(
+            fmt, prog_lang.suffix
+        )
 
     @staticmethod
     def page_title(number: int, title: str) -> str:

@@ -22,7 +22,7 @@ from clx.course.naming import header_line, header_titles
 from clx.course.sources import read_notebook
 from clx.course.spec import SectionSpec, SpecError
 from clx.course.topics import Topic, TopicFile, TopicFinder
-from clx.course.variants import LANGS, Variant, all_variants
+from clx.course.variants import DEFAULT_FORMATS, LANGS, Format, Variant, all_variants
 from clx.problems import Category, Problem, Severity
 
 
@@ -183,9 +183,12 @@ class _Claim:
 
 
 class _Planner:
-    def __init__(self, course: Course, focus: Focus) -> None:
+    def __init__(self, course: Course, focus: Focus, formats: tuple[Format, ...]) -> None:
         self.course = course
         self.focus = focus
+        # A focus on formats picks among all of them (``--format slides`` opts in alone).
+        self.formats = frozenset(Format(f) for f in focus.formats) if focus.formats else (
+            frozenset(formats))
         self.layout = Layout(course.output_root, course.spec.name)
         self.plan = OutputPlan(course, self.layout, errors=list(course.errors))
         self.claims: dict[Path, _Claim] = {}
@@ -264,7 +267,8 @@ class _Planner:
     def add_topic(
         self, topic: Topic, section: SectionSpec, s_idx: int, order: tuple, html: bool, number: int
     ) -> int:
-        variants = [v for v in all_variants(html) if self.focus.variant(v)]
+        variants = [v for v in all_variants(html, slides=True)
+                    if v.format in self.formats and self.focus.variant(v)]
         notebook_langs: list[ProgLang] = []
         for f in topic.files:
             if f.cls is not FileClass.NOTEBOOK:
@@ -405,14 +409,16 @@ def _section_label(section: SectionSpec) -> str:
     return t.de if t.de == t.en else f"{t.de} / {t.en}"
 
 
-def plan_outputs(course: Course, focus: Focus | None = None) -> OutputPlan:
+def plan_outputs(course: Course, focus: Focus | None = None,
+                 formats: tuple[Format, ...] = DEFAULT_FORMATS) -> OutputPlan:
     """Compute every output of a course; problems land in ``plan.errors``/``plan.warnings``.
 
     A ``--section`` value that names no section raises SpecError before anything is planned.
+    ``formats`` are the formats of a build without a format focus (clx.toml ``formats``).
     """
     focus = focus or Focus()
     focus.check_sections(course.spec.sections)
-    return _Planner(course, focus).run()
+    return _Planner(course, focus, formats).run()
 
 
 __all__ = [

@@ -22,6 +22,11 @@ class Format(StrEnum):
     HTML = "html"
     NOTEBOOK = "notebook"
     CODE = "code"
+    SLIDES = "slides"  # reveal.js decks; opt-in (not in DEFAULT_FORMATS)
+
+
+# The formats a build produces unless told otherwise (clx.toml ``formats``, ``--format``).
+DEFAULT_FORMATS: tuple[Format, ...] = (Format.HTML, Format.NOTEBOOK, Format.CODE)
 
 
 @dataclass(frozen=True, order=True)
@@ -41,7 +46,7 @@ class Variant:
 
     @property
     def executed(self) -> bool:
-        return self.format is Format.HTML and self.kind is not Kind.CODE_ALONG
+        return self.format in (Format.HTML, Format.SLIDES) and self.kind is not Kind.CODE_ALONG
 
     @classmethod
     def parse(cls, label: str) -> Variant:
@@ -59,13 +64,21 @@ _PER_LANG: tuple[tuple[Format, Kind], ...] = (
     (Format.HTML, Kind.SPEAKER),
     (Format.NOTEBOOK, Kind.SPEAKER),
 )
+# Decks are executed like HTML, so a topic without HTML has none; there is no
+# code-along deck (a deck of empty code cells helps nobody present).
+_SLIDES_PER_LANG: tuple[tuple[Format, Kind], ...] = (
+    (Format.SLIDES, Kind.COMPLETED),
+    (Format.SLIDES, Kind.SPEAKER),
+)
+_EXECUTED_FORMATS = (Format.HTML, Format.SLIDES)
 
 
-def variants_for(lang: str, html: bool = True) -> list[Variant]:
-    """The 7 variants of one language (4 without HTML)."""
-    return [Variant(lang, f, k) for f, k in _PER_LANG if html or f is not Format.HTML]
+def variants_for(lang: str, html: bool = True, slides: bool = False) -> list[Variant]:
+    """The 7 variants of one language (4 without HTML), 9 with slides."""
+    table = _PER_LANG + (_SLIDES_PER_LANG if slides else ())
+    return [Variant(lang, f, k) for f, k in table if html or f not in _EXECUTED_FORMATS]
 
 
-def all_variants(html: bool = True) -> list[Variant]:
-    """The 14 variants of a notebook (8 with HTML switched off)."""
-    return [v for lang in LANGS for v in variants_for(lang, html)]
+def all_variants(html: bool = True, slides: bool = False) -> list[Variant]:
+    """The 14 variants of a notebook (8 with HTML switched off), 18 with slides."""
+    return [v for lang in LANGS for v in variants_for(lang, html, slides)]

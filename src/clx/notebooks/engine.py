@@ -8,6 +8,8 @@ the expensive part, so the plan is:
 * completed and speaker HTML come from **one** execution of the speaker notebook when
   no code cell is tagged ``notes`` (completed = speaker minus the notes cells);
   otherwise each is executed on its own;
+* decks (``slides``) are written from the same executed notebooks as the HTML pages
+  (``clx.notebooks.slides``): asking for them adds no execution;
 * a notebook without code is exported without a kernel.
 
 Failures become Problems naming the file, the variants and the source line; identical
@@ -25,7 +27,7 @@ from nbformat import NotebookNode
 
 from clx.course.languages import LANGUAGES
 from clx.course.variants import Format, Kind, Variant
-from clx.notebooks import formats, tags
+from clx.notebooks import formats, slides, tags
 from clx.notebooks.cells import ParseError, SourceCell, parse_cells
 from clx.notebooks.execution import CellFailed, Executor, KernelFailed
 from clx.notebooks.kernels import KernelMissing
@@ -35,6 +37,8 @@ from clx.problems import Category, Problem, Severity
 
 _BEFORE, _AFTER = 3, 2  # cell lines shown around a failing line
 _CELL_HEAD = 6  # cell lines shown when the kernel named no line
+_EXECUTED = (Format.HTML, Format.SLIDES)
+_TEMPLATE_FORMAT = {Format.SLIDES: Format.HTML}
 
 _ErrorKey = tuple[str, int | None, Category, str | None, str | None]
 
@@ -103,8 +107,12 @@ def render_language(
         raise ValueError(f"unknown notebook language {src.prog_lang!r}")
     job = _LanguageJob(src, lang, page_title, settings, executor)
     try:
-        for fmt in dict.fromkeys(v.format for v in variants):
-            job.render_format(fmt, [v for v in variants if v.format is fmt])
+        # Decks are HTML to the templates and come from the HTML pages' execution.
+        by_template: dict[Format, list[Variant]] = {}
+        for v in variants:
+            by_template.setdefault(_TEMPLATE_FORMAT.get(v.format, v.format), []).append(v)
+        for fmt, group in by_template.items():
+            job.render_format(fmt, group)
     finally:
         job.close()
     result = job.result
@@ -142,12 +150,12 @@ class _LanguageJob:
         if cells is None:
             return
         for variant in variants:
-            if variant.format is Format.HTML:
+            if variant.format in _EXECUTED:
                 continue
             self._guard([variant], lambda v=variant: self._write_plain(v, cells))
-        html = [v for v in variants if v.format is Format.HTML]
-        if html:
-            self._render_html(html, cells)
+        executed = [v for v in variants if v.format in _EXECUTED]
+        if executed:
+            self._render_html(executed, cells)
 
     def _prepare(self, fmt: Format, variants: list[Variant]) -> list[SourceCell] | None:
         """For one format: template, parse, ids, warnings."""
@@ -207,43 +215,60 @@ class _LanguageJob:
     # -- HTML -----------------------------------------------------------------------------------
 
     def _render_html(self, variants: list[Variant], cells: list[SourceCell]) -> None:
-        by_kind = {v.kind: v for v in variants}
-        if Kind.CODE_ALONG in by_kind:
-            variant = by_kind[Kind.CODE_ALONG]
-            self._guard([variant], lambda: self._export(variant, cells, Kind.CODE_ALONG))
-        completed, speaker = by_kind.get(Kind.COMPLETED), by_kind.get(Kind.SPEAKER)
+        """HTML pages and decks: each executed kind runs once for all its formats."""
+        for variant in variants:
+            if variant.kind is Kind.CODE_ALONG and variant.format is Format.HTML:
+                self._guard([variant], lambda v=variant: self._export(v, cells, Kind.CODE_ALONG))
+        completed = [v for v in variants if v.kind is Kind.COMPLETED]
+        speaker = [v for v in variants if v.kind is Kind.SPEAKER]
         if completed and speaker and not tags.has_code_notes(cells, self.lang):
             self._guard(
-                [completed, speaker], lambda: self._speaker_and_completed(completed, speaker, cells)
+                completed + speaker,
+                lambda: self._speaker_and_completed(completed, speaker, cells),
             )
             return
-        for variant in (completed, speaker):
-            if variant is not None:
-                self._guard([variant], lambda v=variant: self._executed(v, cells))
+        for group in (completed, speaker):
+            if group:
+                self._guard(group, lambda g=group: self._executed(g, cells))
 
     def _export(self, variant: Variant, cells: list[SourceCell], kind: Kind) -> None:
         nb = self._kind_notebook(cells, kind)[0]
         self.result.outputs[variant] = self._html(nb)
 
-    def _executed(self, variant: Variant, cells: list[SourceCell]) -> None:
-        nb, origins = self._kind_notebook(cells, variant.kind)
-        done = self._execute(nb, origins, [variant])
+    def _executed(self, group: list[Variant], cells: list[SourceCell]) -> None:
+        nb, origins = self._kind_notebook(cells, group[0].kind)
+        done = self._execute(nb, origins, group)
         if done is not None:
-            self.result.outputs[variant] = self._html(done)
+            self._write_executed(group, done, origins)
 
     def _speaker_and_completed(
-        self, completed: Variant, speaker: Variant, cells: list[SourceCell]
+        self, completed: list[Variant], speaker: list[Variant], cells: list[SourceCell]
     ) -> None:
         nb, origins = self._kind_notebook(cells, Kind.SPEAKER)
-        done = self._execute(nb, origins, [completed, speaker])
+        done = self._execute(nb, origins, completed + speaker)
         if done is None:
             return
-        self.result.outputs[speaker] = self._html(done)
+        self._write_executed(speaker, done, origins)
         public = done.copy()
-        public.cells = [
-            c for c, origin in zip(done.cells, origins, strict=True) if "notes" not in origin.tags
-        ]
-        self.result.outputs[completed] = self._html(public)
+        kept = [i for i, origin in enumerate(origins) if "notes" not in origin.tags]
+        public.cells = [done.cells[i] for i in kept]
+        self._write_executed(completed, public, [origins[i] for i in kept])
+
+    def _write_executed(
+        self, group: list[Variant], nb: NotebookNode, origins: list[SourceCell]
+    ) -> None:
+        for variant in group:
+            if variant.format is Format.SLIDES:
+                info = slides.DeckInfo(
+                    title=self.page_title,
+                    lang=self.lang,
+                    prog_lang=self.src.prog_lang,
+                    assets=self.settings.assets_href,
+                    speaker=variant.kind is Kind.SPEAKER,
+                )
+                self.result.outputs[variant] = slides.write_deck(nb, origins, info)
+            else:
+                self.result.outputs[variant] = self._html(nb)
 
     def _execute(
         self, nb: NotebookNode, origins: list[SourceCell], variants: list[Variant]

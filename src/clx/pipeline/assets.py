@@ -1,4 +1,4 @@
-"""Files the pages of an output tree share, copied into it once (MathJax, require.js, …).
+"""Files the pages of an output tree share, copied into it once (MathJax, reveal.js, …).
 
 A page that loads its scripts from a CDN does not work offline: not in a lecture hall
 without network, not from a USB stick. So every script, style sheet and font a
@@ -64,10 +64,31 @@ JQUERY = Bundle(
     "3.7.1",
     (("dist/jquery.min.js", "jquery.min.js"), ("LICENSE.txt", "LICENSE.txt")),
 )
-BUNDLES = {b.name: b for b in (MATHJAX, REQUIREJS, JQUERY)}
+# reveal.js with the plugins a deck uses (clx.notebooks.slides links exactly these).
+REVEAL = Bundle(
+    "reveal.js",
+    "reveal.js",
+    "6.0.2",
+    (
+        ("dist/reset.css", "reset.css"),
+        ("dist/reveal.css", "reveal.css"),
+        ("dist/reveal.js", "reveal.js"),
+        ("dist/theme/white.css", "theme/white.css"),
+        ("dist/plugin/notes.js", "plugin/notes.js"),
+        ("dist/plugin/highlight.js", "plugin/highlight.js"),
+        ("dist/plugin/highlight/monokai.css", "plugin/highlight/monokai.css"),
+        ("dist/plugin/math.js", "plugin/math.js"),
+        ("LICENSE", "LICENSE"),
+    ),
+)
+BUNDLES = {b.name: b for b in (MATHJAX, REQUIREJS, JQUERY, REVEAL)}
 
-# Which bundles the pages of a format load (clx/notebooks/page/clx_page.html.j2 for HTML).
-NEEDS: dict[Format, tuple[Bundle, ...]] = {Format.HTML: (MATHJAX, REQUIREJS, JQUERY)}
+# Which bundles the pages of a format load (clx/notebooks/page/clx_page.html.j2 for HTML,
+# clx/notebooks/slides.py for decks).
+NEEDS: dict[Format, tuple[Bundle, ...]] = {
+    Format.HTML: (MATHJAX, REQUIREJS, JQUERY),
+    Format.SLIDES: (REVEAL, MATHJAX),
+}
 
 
 class MissingBundle(FileNotFoundError):

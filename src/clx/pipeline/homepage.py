@@ -24,7 +24,8 @@ from clx.course.variants import Format, Kind, Variant, all_variants
 from clx.problems import Category, Problem
 from clx.store import atomic_write
 
-_FORMAT_LABEL = {Format.HTML: "HTML", Format.NOTEBOOK: "Notebook", Format.CODE: "Code"}
+_FORMAT_LABEL = {Format.HTML: "HTML", Format.NOTEBOOK: "Notebook", Format.CODE: "Code",
+                 Format.SLIDES: "Slides"}
 _WORDS = {
     "de": {
         "deck": "Foliensatz",
@@ -60,7 +61,7 @@ details { margin: .4rem 0; }
 
 def _variant_order(v: Variant) -> tuple:
     """Reference order of the variant table; formats it does not know go last, by name."""
-    order = [(x.format, x.kind) for x in all_variants() if x.lang == "de"]
+    order = [(x.format, x.kind) for x in all_variants(slides=True) if x.lang == "de"]
     key = (v.format, v.kind)
     return (order.index(key), "", "") if key in order else (len(order), str(v.format), str(v.kind))
 

@@ -29,6 +29,7 @@ PIPELINE_VERSION = "clx-1"  # bump when processing changes in a way the versions
 # Ingredient that is not part of the key: where the source lines a job's problems name
 # are (clx.pipeline.language_view); a cached result with problems needs them unchanged.
 SOURCE_LINES = "source_lines"
+_PAGE_FORMATS = (Format.HTML, Format.SLIDES)
 
 
 @dataclass(frozen=True)
@@ -151,10 +152,10 @@ class JobPlanner:
             outputs = {v.label: str(p) for v, p in nb.paths.items() if v.lang == lang}
             if not outputs:
                 continue
-            # Every HTML page of one notebook and language sits at the same depth.
-            html = [v for v in nb.paths if v.lang == lang and v.format is Format.HTML]
-            assets = (self.plan.layout.assets_href(html[0], nb.prog_lang, nb.section.name)
-                      if html else "")
+            # Every HTML page and deck of one notebook and language sits at the same depth.
+            pages = [v for v in nb.paths if v.lang == lang and v.format in _PAGE_FORMATS]
+            assets = (self.plan.layout.assets_href(pages[0], nb.prog_lang, nb.section.name)
+                      if pages else "")
             payload = NotebookJobPayload(
                 source_path=nb.source_rel,
                 text=text,

@@ -15,9 +15,12 @@ from dataclasses import replace
 from clx.course.variants import LANGS, all_variants, variants_for
 from clx.problems import Category, Problem
 
-_RANK = {v.label: i for i, v in enumerate(all_variants())}
-_ALL = frozenset(_RANK)
-_PER_LANG = {lang: frozenset(v.label for v in variants_for(lang)) for lang in LANGS}
+_RANK = {v.label: i for i, v in enumerate(all_variants(slides=True))}
+# A build with decks has two more variants per language; either set is "all".
+_ALL = (frozenset(v.label for v in all_variants(slides=True)),
+        frozenset(v.label for v in all_variants()))
+_PER_LANG = [(lang, frozenset(v.label for v in variants_for(lang, slides=slides)))
+             for slides in (True, False) for lang in LANGS]
 
 GroupKey = tuple[object, ...]
 
@@ -100,11 +103,11 @@ def errors_of(problems: Sequence[Problem]) -> list[Problem]:
 def variants_text(variants: Sequence[str]) -> tuple[str, ...]:
     """Variants for a text line: "all variants", or one language's seven as ``de/*``."""
     labels = set(variants)
-    if labels == _ALL:
+    if labels in _ALL:
         return ("all variants",)
     out: list[str] = []
-    for lang, full in _PER_LANG.items():
-        if full <= labels:
+    for lang, full in _PER_LANG:
+        if full <= labels and f"{lang}/*" not in out:
             out.append(f"{lang}/*")
             labels -= full
     return (*out, *_ordered(labels))

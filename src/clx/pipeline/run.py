@@ -18,6 +18,7 @@ from pathlib import Path
 from clx.course.course import Course, load_course
 from clx.course.layout import Layout
 from clx.course.outputs import Focus, OutputPlan, plan_outputs
+from clx.course.variants import DEFAULT_FORMATS, Format
 from clx.dbconnect import take_recoveries
 from clx.pipeline.assets import add_asset_copies
 from clx.pipeline.backend import SqliteBackend, StallError
@@ -65,6 +66,8 @@ class BuildOptions:
     langs: tuple[str, ...] | None = None
     kinds: tuple[str, ...] | None = None
     formats: tuple[str, ...] | None = None
+    # The formats of a build without --format (clx.toml `formats`); slides are opt-in.
+    output_formats: tuple[str, ...] = tuple(str(f) for f in DEFAULT_FORMATS)
     targets: tuple[str, ...] | None = None  # "public" / "speaker"
     sections: tuple[str, ...] | None = None
     # A PostgreSQL queue URL (None: the course's SQLite file) and how many local workers
@@ -103,8 +106,8 @@ def plan_jobs(course: Course, opts: BuildOptions) -> tuple[OutputPlan, list[Plan
     exactly the keys the build uses: the settings above, and the focus, which decides
     which variants a job produces (``--kind``, ``--format`` and ``--target`` change them).
     """
-    plan = plan_outputs(course, opts.focus())
-    add_asset_copies(plan)  # MathJax, require.js, … once per output tree
+    plan = plan_outputs(course, opts.focus(), tuple(Format(f) for f in opts.output_formats))
+    add_asset_copies(plan)  # MathJax, require.js, reveal.js … once per output tree
     return plan, JobPlanner(course, plan, build_settings(opts), tool_versions()).jobs()
 
 
