@@ -57,9 +57,21 @@ def _ensure_user() -> None:
 class PostgresServer:
     """One cluster; ``url`` is a libpq URL for the superuser role ``clx`` (trust auth)."""
 
-    def __init__(self, *, port: int | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        port: int | None = None,
+        netns: str | None = None,
+        listen: tuple[str, ...] = ("127.0.0.1",),
+        trust: tuple[str, ...] = (),
+    ) -> None:
+        """``netns``: run the server in that network namespace; ``listen``: its
+        addresses; ``trust``: further client networks (CIDR) allowed in."""
         self.bin = server_bin()
         self.port = port or free_port()
+        self.netns = netns
+        self.listen = listen
+        self.trust = trust
         self.root = Path(tempfile.mkdtemp(prefix="clx-pg-"))
         self.data = self.root / "db"
         self.log = self.root / "server.log"
@@ -72,13 +84,15 @@ class PostgresServer:
     def url(self) -> str:
         return self.url_for(DATABASE)
 
-    def url_for(self, database: str) -> str:
-        return f"postgresql://{ROLE}@127.0.0.1:{self.port}/{database}"
+    def url_for(self, database: str, host: str = "127.0.0.1") -> str:
+        return f"postgresql://{ROLE}@{host}:{self.port}/{database}"
 
     def _run(self, tool: str, *args: str, check: bool = True) -> subprocess.CompletedProcess:
         cmd = [str(self.bin / tool), *args]
         if self._as_root:
             cmd = ["runuser", "-u", USER, "--", *cmd]
+        if self.netns:
+            cmd = ["ip", "netns", "exec", self.netns, *cmd]
         return subprocess.run(cmd, check=check, capture_output=True, text=True, cwd=self.root)
 
     def init(self) -> None:
@@ -94,10 +108,14 @@ class PostgresServer:
             "UTF8",
             "--no-instructions",
         )
+        if self.trust:
+            with open(self.data / "pg_hba.conf", "a", encoding="utf-8") as hba:
+                hba.writelines(f"host all all {net} trust\n" for net in self.trust)
 
     def start(self) -> None:
         options = (
-            f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off "
+            f"-p {self.port} -k {self.root} -c listen_addresses={','.join(self.listen)} "
+            "-c fsync=off "
             "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
         )
         done = self._run(
