@@ -169,3 +169,18 @@ def test_the_queue_url_comes_from_the_flag_the_environment_or_clx_toml(
     assert settings(args, spec)[1].queue_url == "postgresql://clx@from-env/clx"
     args.queue = "postgresql://clx@from-flag/clx"
     assert settings(args, spec)[1].queue_url == "postgresql://clx@from-flag/clx"
+
+
+def test_formats_in_clx_toml_opt_in_to_decks_for_plan_and_build_options(make_course) -> None:
+    c = plain_course(make_course)
+    r = c.clx("plan", str(c.spec), "-v")
+    assert r.returncode == 0 and "notebook-slides" not in r.stdout
+    assert "/Slides/Slides/" not in r.stdout
+    (c.root / "clx.toml").write_text('[build]\nformats = ["html", "slides"]\n')
+    r = c.clx("plan", str(c.spec), "-v")
+    assert r.returncode == 0, r.stderr
+    assert "notebook-slides: " in r.stdout and "notebook-notebook" not in r.stdout
+    assert "/Slides/Slides/Speaker/" in r.stdout and "/Slides/Slides/Completed/" in r.stdout
+    assert "/Slides/Slides/Code-Along/" not in r.stdout
+    r = c.clx("plan", str(c.spec), "-v", "--format", "code")  # a focus picks among all
+    assert "notebook-code: " in r.stdout and "notebook-slides" not in r.stdout

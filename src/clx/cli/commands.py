@@ -35,11 +35,15 @@ def load(args: argparse.Namespace) -> Course:
 
 def plan(args: argparse.Namespace) -> int:
     from clx.course.outputs import Focus
+    from clx.course.variants import Format
 
     focus = Focus.of(**focus_args(args))
+    spec = spec_path(args)
+    root, defaults = settings(args, spec)
     try:
-        course = load(args)
-        result = plan_outputs(course, focus)
+        course = load_course(spec, root, defaults.output_dir)
+        # the formats a build makes (clx.toml `formats`: decks are opt-in), as `clx build`
+        result = plan_outputs(course, focus, tuple(Format(f) for f in defaults.formats))
     except SpecError as e:
         _print_problems(e.problems)
         return EXIT_USAGE
