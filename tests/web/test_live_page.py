@@ -8,11 +8,13 @@ build, links its outputs, and refuses paths outside the output root.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import io
 import json
 import re
 import signal
+import socket
 import statistics
 import subprocess
 import sys
@@ -361,3 +363,30 @@ def test_clx_serve_reads_a_postgresql_queue(tmp_path: Path, postgres_url: str) -
         assert any(j["outputs"] for j in doc["finished"])
     finally:
         assert clx.stop() == 0
+
+
+def test_serve_flags_are_checked_before_anything_runs(tmp_path: Path) -> None:
+    spec = make_course(tmp_path / "course")
+
+    def clx(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "clx.cli.main", *args],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    r = clx("build", str(spec), "--port", "9999")
+    assert r.returncode == 2 and "--host and --port need --serve" in r.stderr
+    with socket_in_use() as port:
+        r = clx("build", str(spec), "--serve", "--port", str(port))
+        assert r.returncode == 2 and f"cannot serve the live page on 127.0.0.1:{port}" in r.stderr
+    assert not (tmp_path / "course" / "output").exists()  # nothing was built
+
+
+@contextlib.contextmanager
+def socket_in_use():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen(1)
+        yield s.getsockname()[1]

@@ -32,16 +32,17 @@ def add_serve_flags(p: argparse.ArgumentParser, *, switch: bool) -> None:
             action="store_true",
             help="show the build live in the browser (a page on 127.0.0.1; see clx serve)",
         )
+    # `clx build` leaves them None, so that --host/--port without --serve is an error.
     p.add_argument(
         "--host",
-        default=SERVE_HOST,
+        default=None if switch else SERVE_HOST,
         help=f"address of the live page (default {SERVE_HOST}; any other address is "
         "reachable by others and has no authentication)",
     )
     p.add_argument(
         "--port",
         type=int,
-        default=SERVE_PORT,
+        default=None if switch else SERVE_PORT,
         help=f"port of the live page (default {SERVE_PORT}; 0 picks a free one)",
     )
 
@@ -128,6 +129,8 @@ def _server(
 def start_for_build(args: argparse.Namespace, opts: BuildOptions) -> LivePage | None:
     """With ``--serve``: start the page and route the build's progress through it."""
     if not getattr(args, "serve", False):
+        if getattr(args, "host", None) is not None or getattr(args, "port", None) is not None:
+            raise UsageError("--host and --port need --serve")
         return None
     from clx.course.spec import SpecError
     from clx.web.events import BuildEvents, WebProgress
@@ -136,7 +139,13 @@ def start_for_build(args: argparse.Namespace, opts: BuildOptions) -> LivePage | 
     root = opts.course_root or opts.spec.resolve().parent.parent
     try:
         server = _server(
-            opts.spec, root, opts.output_root, args.host, args.port, events, opts.queue_url
+            opts.spec,
+            root,
+            opts.output_root,
+            args.host or SERVE_HOST,
+            SERVE_PORT if args.port is None else args.port,
+            events,
+            opts.queue_url,
         )
     except SpecError:
         return None  # the build reports the spec's errors and exits 2
