@@ -250,7 +250,8 @@ def test_speaker_deck_in_chromium_from_file_with_the_network_cut(tmp_path: Path)
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=list(CHROMIUM_FLAGS))
         try:
-            page = browser.new_page(viewport={"width": 1280, "height": 800})
+            context = browser.new_context(viewport={"width": 1280, "height": 800})
+            page = context.new_page()
 
             def guard(route) -> None:  # anything but a file of the output tree is refused
                 url = route.request.url
@@ -260,8 +261,8 @@ def test_speaker_deck_in_chromium_from_file_with_the_network_cut(tmp_path: Path)
                     outside.append(url)
                     route.abort()
 
-            page.route("**/*", guard)
-            page.on("requestfailed", lambda r: failed.append(r.url))
+            context.route("**/*", guard)  # the page and the speaker view it opens
+            context.on("requestfailed", lambda r: failed.append(r.url))
             page.goto(deck.as_uri())
             page.wait_for_function("window.Reveal && Reveal.isReady()")
             assert page.evaluate("Reveal.getIndices()") == {"h": 0, "v": 0, "f": None}
@@ -282,6 +283,14 @@ def test_speaker_deck_in_chromium_from_file_with_the_network_cut(tmp_path: Path)
             assert "clx-note-beta" in seen[(2, 0)]
             notes = page.evaluate("Reveal.getSlides().map(s => Reveal.getSlideNotes(s) || '')")
             assert sum("clx-note" in n for n in notes) == 2
+
+            # reveal.js's speaker view (key S) shows the current slide's notes
+            with context.expect_page() as opened:
+                page.keyboard.press("s")
+            speaker_view = opened.value
+            speaker_view.wait_for_function(
+                "document.body && document.body.innerText.includes('clx-note-beta')"
+            )
 
             # math typeset by the shipped MathJax, the image loaded, the output shown
             page.wait_for_selector("mjx-container", state="attached")
