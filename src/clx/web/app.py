@@ -60,6 +60,7 @@ class StatusHub:
         self._wake: asyncio.Event | None = None
         self._changed: asyncio.Condition | None = None
         self._poller: asyncio.Task | None = None
+        self._failing: str | None = None  # the last collection error, reported once
 
     # --- called from other threads (the build) ------------------------------------------
 
@@ -96,8 +97,11 @@ class StatusHub:
         while self.clients > 0 and not self.closing:
             try:
                 await self.refresh()
-            except Exception:  # a locked or vanished database: say so, try again
-                log.exception("collecting the live status failed")
+                self._failing = None
+            except Exception as e:  # a locked or vanished database: say so once, try again
+                if str(e) != self._failing:
+                    self._failing = str(e)
+                    log.warning("collecting the live status failed: %s", e)
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.interval)
