@@ -11,6 +11,7 @@ from clx.notebooks import NotebookSource, render_language
 from clx.notebooks.slides import outline
 
 PATH = "slides/module_100_basics/topic_100_intro/slides_intro.py"
+PIXEL = "iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAAFklEQVR4nGNkiDrBwMDAxMDAwMDAAAAM+gEmrPohZgAAAABJRU5ErkJggg=="  # a 2x2 PNG
 HEADER = '# j2 from "macros.j2" import header\n# {{ header("Einführung", "Introduction") }}\n\n'
 DECK = (
     HEADER
@@ -37,12 +38,18 @@ SVG('<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"><rect id="clx-
 # %% [markdown] lang="en"
 Still below the first: clx-continues.
 
+# %% tags=["raises-exception"]
+import base64
+from IPython.display import Image
+display(Image(data=base64.b64decode("PIXEL")))
+1 / 0
+
 # %% [markdown] lang="en" tags=["slide"]
 # Second slide
 
 # %% tags=["notes"]
 print("clx-code-note")
-"""
+""".replace("PIXEL", PIXEL)
 )
 
 
@@ -125,6 +132,11 @@ def test_decks_come_from_the_html_execution(executor, settings) -> None:
     assert "yellow" not in str(soup.select("aside.notes"))  # the HTML page's marker box
     assert soup.select_one("svg rect#clx-svg") is not None
     assert soup.select_one('img[src="img/flow.png"]') is not None
+    pixel = soup.select_one('img[src^="data:image/png;base64,"]')
+    assert pixel is not None and PIXEL in pixel["src"]
+    error = soup.select_one("pre.clx-error")
+    assert error is not None and "ZeroDivisionError" in error.get_text()
+    assert "\x1b[" not in speaker.decode()  # colour codes of the traceback are gone
     assert "$a^2 + b^2 = c^2$" in speaker.decode()  # left for MathJax
     code = soup.select_one("pre code.language-python")
     assert code is not None and 'print("clx-stdout-" + "ok")' in code.get_text()
