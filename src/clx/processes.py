@@ -12,8 +12,9 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import psutil
 
@@ -101,6 +102,32 @@ def popen(args: Sequence[str], **kwargs) -> subprocess.Popen:
     """
     kwargs.setdefault("start_new_session", True)
     return subprocess.Popen(list(args), **kwargs)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where a Ctrl-C would be, so that a stop runs the same clean-up."""
+
+
+@contextlib.contextmanager
+def terminate_like_interrupt() -> Iterator[None]:
+    """While inside, SIGTERM stops this process the way Ctrl-C does (main thread only).
+
+    Only the first one raises: a second SIGTERM during the clean-up is ignored, so the
+    clean-up (workers stopped, session closed) is not cut short.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(_signum: int, _frame: object) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        raise Terminated()
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def die_with_parent(sig: int = signal.SIGTERM) -> None:

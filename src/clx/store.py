@@ -41,18 +41,35 @@ def atomic_write(path: Path, data: bytes, *, only_if_changed: bool = True) -> bo
                 return False
         except OSError:
             pass
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as e:
+        raise _naming(e, path, None) from e
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             os.fchmod(f.fileno(), _FILE_MODE)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as e:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+        if isinstance(e, OSError):
+            raise _naming(e, path, tmp) from e
         raise
     return True
+
+
+def _naming(e: OSError, path: Path, tmp: str | None) -> OSError:
+    """The error as the user must see it: about ``path``, never the temporary file.
+
+    A folder on the way that is the real culprit (a file in its place, say) is named too.
+    """
+    why = e.strerror or str(e)
+    culprit = e.filename
+    if culprit is not None and str(culprit) not in (str(path), tmp):
+        why = f"{why} ({culprit})"
+    return type(e)(e.errno, why, str(path)) if e.errno is not None else OSError(why)
 
 
 class BlobStore:

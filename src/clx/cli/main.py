@@ -19,6 +19,7 @@ __all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "build_parser", "main"]
 
 # Commands are imported when they run ("module:function" below), so that `clx status`
 # does not pay for importing the build machinery.
+EXIT_TERMINATED = 128 + 15  # the shell's status for a process ended by SIGTERM
 _JOB_STATES = ["pending", "running", "succeeded", "failed", "cancelled"]
 
 
@@ -312,15 +313,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
     module, name = args.func.split(":")
+    from clx.processes import Terminated, terminate_like_interrupt
+
     try:
         func = getattr(importlib.import_module(f"clx.cli.{module}"), name)
         try:
-            return func(args)
+            with terminate_like_interrupt():  # SIGTERM stops cleanly, like Ctrl-C
+                return func(args)
         finally:
             _print_recoveries()
     except UsageError as e:
         print(f"clx: {e}", file=sys.stderr)
         return EXIT_USAGE
+    except Terminated:
+        print("clx: terminated", file=sys.stderr)
+        return EXIT_TERMINATED
     except KeyboardInterrupt:
         print("clx: interrupted", file=sys.stderr)
         return 130

@@ -49,12 +49,15 @@ def update_manifest(
     *,
     sweep_stale: bool,
     owned_prefixes: tuple[str, ...] = (),
+    failed: list[tuple[str, str]] | None = None,
 ) -> list[str]:
     """Record what ``spec_key`` produced; with ``sweep_stale`` delete what it produced
     before and not now (unless another spec lists it). Returns the deleted paths.
 
     Files of an older, unassigned manifest that lie under ``owned_prefixes`` (the
-    spec's course folders) are adopted by the spec; the rest stay unassigned.
+    spec's course folders) are adopted by the spec; the rest stay unassigned. Stale files
+    that cannot be removed are added to ``failed`` as (relative path, why); a manifest
+    that cannot be written raises OSError naming it.
     """
     specs = read_manifest(path)
     previous = set(specs.get(spec_key, set()))
@@ -68,7 +71,7 @@ def update_manifest(
     current = set(produced)
     if sweep_stale:
         others = set().union(*(v for k, v in specs.items() if k != spec_key))
-        removed = sweep(output_root, previous - others, current)
+        removed = sweep(output_root, previous - others, current, failed)
     else:
         current |= {rel for rel in previous if (output_root / rel).exists()}
     specs[spec_key] = current
@@ -77,8 +80,16 @@ def update_manifest(
     return removed
 
 
-def sweep(output_root: Path, previous: set[str], current: set[str]) -> list[str]:
-    """Delete files clx produced before but not now; returns their relative paths."""
+def sweep(
+    output_root: Path,
+    previous: set[str],
+    current: set[str],
+    failed: list[tuple[str, str]] | None = None,
+) -> list[str]:
+    """Delete files clx produced before but not now; returns their relative paths.
+
+    A file that cannot be removed goes to ``failed`` (relative path, why), not to the log:
+    the build reports it."""
     removed = []
     for rel in sorted(previous - current):
         if ".git" in Path(rel).parts:
@@ -87,10 +98,13 @@ def sweep(output_root: Path, previous: set[str], current: set[str]) -> list[str]
         try:
             p.unlink()
             removed.append(rel)
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):
             continue
         except OSError as e:
-            log.warning("cannot remove stale output %s: %s", p, e)
+            if failed is not None:
+                failed.append((rel, e.strerror or str(e)))
+            else:
+                log.warning("cannot remove stale output %s: %s", p, e)
             continue
         _prune_empty_dirs(p.parent, output_root)
     return removed

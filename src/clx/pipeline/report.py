@@ -15,6 +15,7 @@ from clx.problems import Problem
 
 if TYPE_CHECKING:
     from clx.pipeline.cache_gc import GcResult
+    from clx.pipeline.retries import RetryReport
 
 
 @dataclass
@@ -32,6 +33,7 @@ class BuildReport:
     cache_gc: GcResult | None = None  # what the clean-up after the build freed, if anything
     output_root: str | None = None  # where the outputs went
     output_trees: list[str] = field(default_factory=list)  # course trees below it that exist
+    retries: RetryReport | None = None  # jobs the queue ran again, and why (pipeline.retries)
 
     @property
     def ok(self) -> bool:
@@ -61,6 +63,7 @@ class BuildReport:
             "warning_count": len(warnings),
             "interrupted": self.interrupted,
             **({"cache_gc": self.cache_gc.to_dict()} if self.cache_gc else {}),
+            **({"retries": self.retries.to_dict()} if self.retries and self.retries.jobs else {}),
         }
 
     def render_text(self) -> str:
@@ -74,6 +77,8 @@ class BuildReport:
         for kind, states in sorted(self.jobs_by_kind.items()):
             parts = ", ".join(f"{n} {s}" for s, n in sorted(states.items()))
             lines.append(f"{kind}: {parts}")
+        if self.retries is not None:
+            lines.extend(self.retries.lines())
         lines.extend(self._cache_lines())
         lines.append(f"copies: {self.copies_written} written, {self.copies_unchanged} unchanged")
         if self.cache_gc is not None and self.cache_gc.freed:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -31,11 +32,13 @@ from clx.pipeline.jobs import SOURCE_LINES, BuildSettings, JobPlanner, PlannedJo
 from clx.pipeline.manifest import update_manifest
 from clx.pipeline.progress import PlainProgress, Progress
 from clx.pipeline.report import BuildReport
+from clx.pipeline.retries import RetryTracker
 from clx.pipeline.runtime import BuildRuntime
 from clx.pipeline.versions import tool_versions
 from clx.problems import Category, Problem, Severity
 from clx.queue.model import JobRecord, JobState, RunningJob
 from clx.store import atomic_write
+from clx.workers.pool import PoolError
 
 log = logging.getLogger(__name__)
 
@@ -139,16 +142,25 @@ def build(opts: BuildOptions, runtime: BuildRuntime | None = None) -> BuildRepor
         opts.progress.start(_by_kind(to_run), _by_kind(
             [p for i, p in enumerate(planned) if i in results]))
         prioritize(to_run, course.state_dir)  # longest expected first
+        index = {id(p): i for i, p in enumerate(planned)}
+
+        def finished(p: PlannedJob) -> None:
+            """Cache each result as its job finishes: a killed build keeps finished work."""
+            i = index[id(p)]
+            results[i] = _result_of(p, report)
+            _remember_safely(cache, p, results[i], opts.clock(), report)
+
         try:
             _run_jobs(runtime, course.state_dir / "clx.db", to_run, plan.copies, opts, report,
-                      copies, counts=_worker_counts(planned, opts) if runtime else None)
+                      copies, counts=_worker_counts(planned, opts) if runtime else None,
+                      on_job=finished)
         finally:
             opts.progress.stop()
             record_finished(to_run, report.finished, course.state_dir)
             for i, p in enumerate(planned):
                 if i not in results:
                     results[i] = _result_of(p, report)
-                    _remember(cache, p, results[i], opts.clock())
+                    _remember_safely(cache, p, results[i], opts.clock(), report)
     _place_and_report(planned, results, opts, report, copies)
     # The home pages list every deck of the course, also after a focused build.
     report.errors.extend(write_home_pages(plan, plan if focus.everything else plan_outputs(course)))
@@ -165,7 +177,7 @@ def build(opts: BuildOptions, runtime: BuildRuntime | None = None) -> BuildRepor
     report.output_trees = [layout.relative(t) for t in layout.roots() if t.is_dir()]
     # A focused or interrupted build saw only part of the course: it must not sweep.
     complete = not report.interrupted and focus.everything
-    _update_manifest(layout, course.spec.file, produced, complete=complete)
+    report.errors.extend(_update_manifest(layout, course.spec.file, produced, complete=complete))
     if complete:  # and for the same reason must not prune the cache
         _prune_cache(course, planned, opts, report, started)
     report.warnings.extend(
@@ -250,6 +262,17 @@ def _remember(cache: BuildCache, p: PlannedJob, r: JobResult, now: float) -> Non
                  p.source_rel, p.labels, now=now)
 
 
+def _remember_safely(cache: BuildCache, p: PlannedJob, r: JobResult, now: float,
+                     report: BuildReport) -> None:
+    """A result that cannot be cached (disk full, say) is a warning: the build goes on."""
+    try:
+        _remember(cache, p, r, now)
+    except (OSError, sqlite3.Error) as e:
+        report.warnings.append(Problem(f"caching the result failed: {e}", file=p.source_rel,
+                                       severity=Severity.WARNING,
+                                       category=Category.INFRASTRUCTURE))
+
+
 def _prune_cache(course: Course, planned: list[PlannedJob], opts: BuildOptions,
                  report: BuildReport, started: float) -> None:
     """After a build that planned the whole course: drop what no build has needed for a
@@ -307,7 +330,8 @@ class Superseded(Exception):
 
 def _run_jobs(runtime: BuildRuntime | None, db: Path, planned: list[PlannedJob], copies_planned,
               opts: BuildOptions, report: BuildReport, copies: CopyResult,
-              counts: dict[str, int] | None = None) -> None:
+              counts: dict[str, int] | None = None,
+              on_job: Callable[[PlannedJob], None] | None = None) -> None:
     if not planned:
         copy_files(copies_planned, copies)
         return
@@ -342,13 +366,18 @@ def _run_jobs(runtime: BuildRuntime | None, db: Path, planned: list[PlannedJob],
                 opts.progress.message(f"retried job {job.id} ({job.kind}"
                                       f"{', ' + p.source_rel if p else ''}): {job.state}")
                 report.finished[job.id] = job
+                if on_job is not None and p is not None:
+                    on_job(p)
                 return
             report.finished[job.id] = job
+            if on_job is not None and (p := by_id.get(job.id)) is not None:
+                on_job(p)
             problems = ([] if job.state is JobState.SUCCEEDED
                         else _job_problems(job, by_id.get(job.id)))
             opts.progress.job_finished(job.kind, str(job.state), problems)
 
         last_running = 0.0
+        retries = RetryTracker()
 
         def check() -> None:
             nonlocal last_running
@@ -366,16 +395,24 @@ def _run_jobs(runtime: BuildRuntime | None, db: Path, planned: list[PlannedJob],
             if now - last_running >= 0.5:
                 last_running = now
                 opts.progress.running(_named(queue.running(session), by_id))
+                # A retried job waits at least the queue's back-off in pending, with the
+                # error of its failed attempt: polling pending and running jobs sees it.
+                retries.observe(queue.jobs(session, states=[JobState.PENDING, JobState.RUNNING]))
 
         try:
             backend.wait(on_finished=on_finished, check=check)
         except StallError as e:
             report.errors.extend(e.problems)
             backend.cancel()
+        except PoolError as e:  # a job kind lost every worker: say so, end the build cleanly
+            report.errors.append(Problem(str(e), category=Category.INFRASTRUCTURE))
+            backend.cancel()
         except KeyboardInterrupt:
             report.interrupted = True
             backend.cancel()
             raise
+        finally:
+            report.retries = retries.report(report.finished, by_id)
     finally:
         if own:
             rt.close()
@@ -455,7 +492,7 @@ def _place_and_report(planned: list[PlannedJob], results: dict[int, JobResult],
         if p.diagram is not None and r.state in ("succeeded", "cached"):
             _place_diagram(p, opts, copies)
         else:
-            _remove_stale(p, r.written)
+            report.warnings.extend(_remove_stale(p, r.written))
 
 
 def _place_diagram(p: PlannedJob, opts: BuildOptions, copies: CopyResult) -> None:
@@ -480,25 +517,44 @@ def _place_diagram(p: PlannedJob, opts: BuildOptions, copies: CopyResult) -> Non
                                              file=p.source_rel, target=str(dest)))
 
 
-def _remove_stale(p: PlannedJob, written: set[str]) -> None:
+def _remove_stale(p: PlannedJob, written: set[str]) -> list[Problem]:
     """A failed variant leaves no file: remove what an earlier build left at its path."""
     targets = [str(t) for t in p.diagram.targets] if p.diagram else list(p.labels.values())
+    problems = []
     for t in targets:
         if t not in written:
             try:
                 os.unlink(t)
-            except FileNotFoundError:
+            except (FileNotFoundError, NotADirectoryError):
                 pass
             except OSError as e:
-                log.warning("cannot remove stale output %s: %s", t, e)
+                problems.append(Problem(f"cannot remove the stale output: {e.strerror or e}",
+                                        file=p.source_rel, target=t, severity=Severity.WARNING,
+                                        category=Category.INFRASTRUCTURE))
+    return problems
 
 
 def _update_manifest(layout: Layout, spec_key: str, produced: set[Path], *,
-                     complete: bool) -> None:
+                     complete: bool) -> list[Problem]:
     """Record this spec's outputs; a complete build also sweeps its stale ones
-    (clx.pipeline.manifest keeps one list per spec, so specs sharing a folder coexist)."""
+    (clx.pipeline.manifest keeps one list per spec, so specs sharing a folder coexist).
+
+    Returns the problems: an output tree that refuses a removal or the manifest itself
+    fails here cleanly, and the report is still printed."""
     root = layout.output_root
     owned = tuple(r.relative_to(root).as_posix() + "/" for r in layout.roots())
-    update_manifest(layout.manifest_path(), spec_key,
-                    {p.relative_to(root).as_posix() for p in produced},
-                    sweep_stale=complete, owned_prefixes=owned)
+    failed: list[tuple[str, str]] = []
+    problems = []
+    try:
+        update_manifest(layout.manifest_path(), spec_key,
+                        {p.relative_to(root).as_posix() for p in produced},
+                        sweep_stale=complete, owned_prefixes=owned, failed=failed)
+    except OSError as e:
+        problems.append(Problem(
+            f"writing the output manifest failed: {e.strerror or e}; the next build "
+            "cannot remove outputs this one made stale", target=str(layout.manifest_path()),
+            category=Category.INFRASTRUCTURE))
+    problems += [Problem(f"cannot remove the stale output: {why}", target=rel,
+                         severity=Severity.WARNING, category=Category.INFRASTRUCTURE)
+                 for rel, why in failed]
+    return problems

@@ -289,7 +289,9 @@ class WorkerPool:
             w.crashes += 1
             error = JobError.of(Category.INFRASTRUCTURE, f"{why} (log: {w.log_path})")
             queue.update_worker(w.worker_id, state=WorkerState.DEAD, current_job=None, error=error)
-            log.warning("%s; its log: %s", why, w.log_path)
+            # Not a console warning: the job is retried and the build report lists the
+            # retry with this reason (clx.pipeline.retries).
+            log.info("%s; its log: %s", why, w.log_path)
         released = queue.release_worker(
             w.worker_id,
             JobError.of(Category.INFRASTRUCTURE, f"{why} while running this job"),
@@ -300,7 +302,7 @@ class WorkerPool:
             return  # the build is over; nothing to restart for
         if w.crashes > self.max_restarts:
             w.gave_up = True
-            log.error("not restarting %s: it died %d times", w.slot, w.crashes)
+            log.info("not restarting %s: it died %d times", w.slot, w.crashes)  # check() raises
             return
         w.restarts += 1
         self._spawn(w, queue)

@@ -389,7 +389,14 @@ class Worker:
                     if atomic_write(Path(path), data):
                         written.append(path)
         except OSError as e:
-            queue.fail(job.id, job.token, error_from_exception(e, job))
+            # The output tree refuses the file (read-only, full, gone): name the output, no
+            # traceback; the operator has to act, so it is not retried.
+            problem = Problem(
+                f"cannot write {e.filename or path}: {e.strerror or e}",
+                file=_source_file(job),
+                category=Category.CONFIGURATION,
+            )
+            queue.fail(job.id, job.token, JobError(Category.CONFIGURATION, (problem,)))
             return
         result = {
             "files": sorted(outcome.files),
