@@ -103,7 +103,7 @@ def test_load_config_reports_unknown_keys_and_rejects_bad_values(tmp_path: Path)
         "'cell-timeout'?",
         f"{tmp_path / 'clx.toml'}: unknown setting 'build.colour' (known: workers, "
         "plantuml-workers, drawio-workers, cell-timeout, image-format, stall-timeout, "
-        "output-dir, cache-keep-days, formats)",
+        "output-dir, cache-keep-days, formats, max-output-mb)",
     ]
     for bad, why in (
         ("workers = 0", "at least 1"),

@@ -123,6 +123,7 @@ def build_options(args: argparse.Namespace, spec: Path) -> BuildOptions:
         ignore_cache=bool(flag("ignore_cache")),
         retry_failed=bool(flag("retry_failed")),
         cache_keep_days=d.cache_keep_days,
+        max_output_mb=d.max_output_mb,
         queue_url=d.queue_url,
         local_workers=flag("local_workers"),
         output_formats=d.formats,

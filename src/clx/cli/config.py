@@ -17,6 +17,7 @@ A config file holds one table::
     output-dir = "output"  # relative paths are relative to the course root
     cache-keep-days = 14   # prune cache entries no build has used for this many days
     formats = ["html", "notebook", "code"]  # add "slides" for reveal.js decks
+    max-output-mb = 5      # a notebook cell's outputs beyond this are cut, with a warning
 
     [queue]
     url = "postgresql://clx@db.example/clx"  # a PostgreSQL queue (also: CLX_QUEUE_URL)
@@ -36,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from clx.cli.errors import UsageError
+from clx.notebooks.model import DEFAULT_MAX_OUTPUT_BYTES
 
 CONFIG_NAME = "clx.toml"
 
@@ -53,6 +55,8 @@ class BuildDefaults:
     output_dir: Path | None = None  # None: <course root>/output
     # A complete build (and `clx cache prune`) drops cache entries unused for this long.
     cache_keep_days: float = 14.0
+    # A code cell's outputs beyond this many megabytes are truncated with a note and a warning.
+    max_output_mb: float = DEFAULT_MAX_OUTPUT_BYTES / 1_000_000
     # A PostgreSQL queue URL ([queue] url); None: the course's own SQLite file.
     queue_url: str | None = None
     # What a build without --format produces; "slides" (reveal.js decks) is opt-in.
@@ -120,6 +124,7 @@ _KEYS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "output-dir": ("output_dir", _text),
     "cache-keep-days": ("cache_keep_days", _non_negative_number),
     "formats": ("formats", _formats),
+    "max-output-mb": ("max_output_mb", _positive_number),
 }
 
 

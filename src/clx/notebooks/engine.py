@@ -32,6 +32,7 @@ from clx.notebooks.cells import ParseError, SourceCell, parse_cells
 from clx.notebooks.execution import CellFailed, Executor, KernelFailed
 from clx.notebooks.kernels import KernelMissing
 from clx.notebooks.model import LanguageResult, NotebookSettings, NotebookSource
+from clx.notebooks.output_limit import bound_outputs, megabytes
 from clx.notebooks.templating import TemplateFailure, expand
 from clx.problems import Category, Problem, Severity
 
@@ -279,7 +280,7 @@ class _LanguageJob:
         prog = LANGUAGES[self.src.prog_lang]
         executor = self.executor()
         try:
-            return executor.execute(
+            done = executor.execute(
                 nb,
                 kernel_name=prog.kernel_name,
                 files=self.src.topic_files,
@@ -288,6 +289,14 @@ class _LanguageJob:
                 retries=self.settings.kernel_retries,
                 output_grace=prog.output_grace,
             )
+            limit = self.settings.max_output_bytes
+            for index, total in bound_outputs(done, limit):
+                self.collector.warn(
+                    origins[index].line,
+                    f"cell output of {megabytes(total)} truncated to {megabytes(limit)} "
+                    "(max-output-mb in clx.toml)",
+                )
+            return done
         except CellFailed as failure:
             self._cell_failed(failure, nb, origins, variants)
         except KernelMissing as missing:

@@ -13,6 +13,10 @@ from types import MappingProxyType
 from clx.course.variants import Variant
 from clx.problems import Problem
 
+# A code cell's outputs beyond this are cut (clx.notebooks.output_limit); clx.toml
+# max-output-mb changes it.
+DEFAULT_MAX_OUTPUT_BYTES = 5_000_000
+
 
 def _empty() -> Mapping[str, bytes]:
     return MappingProxyType({})
@@ -58,6 +62,8 @@ class NotebookSettings:
     """How often a dead kernel is replaced by a fresh one before the variant fails."""
     assets_href: str = "clx-assets"
     """The output tree's shared scripts (MathJax, require.js) relative to the HTML page."""
+    max_output_bytes: int = DEFAULT_MAX_OUTPUT_BYTES
+    """A code cell's outputs beyond this many bytes are cut, with a note and a warning."""
 
 
 @dataclass

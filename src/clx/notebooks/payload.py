@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from clx.notebooks.model import DEFAULT_MAX_OUTPUT_BYTES
+
 
 @dataclass(frozen=True)
 class NotebookJobPayload:
@@ -29,6 +31,7 @@ class NotebookJobPayload:
     cell_timeout: float = 120.0
     kernel_retries: int = 1
     assets_href: str = "clx-assets"  # the tree's assets folder, relative to the HTML pages
+    max_output_bytes: int = DEFAULT_MAX_OUTPUT_BYTES
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -50,4 +53,5 @@ class NotebookJobPayload:
             cell_timeout=float(data.get("cell_timeout", 120.0)),
             kernel_retries=int(data.get("kernel_retries", 1)),
             assets_href=str(data.get("assets_href", "clx-assets")),
+            max_output_bytes=int(data.get("max_output_bytes", DEFAULT_MAX_OUTPUT_BYTES)),
         )

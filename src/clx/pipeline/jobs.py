@@ -19,6 +19,7 @@ from clx.course.outputs import DiagramOutput, NotebookOutput, OutputPlan
 from clx.course.topics import Topic, TopicFinder
 from clx.course.variants import LANGS, Format
 from clx.diagrams.payload import DiagramJobPayload
+from clx.notebooks.model import DEFAULT_MAX_OUTPUT_BYTES
 from clx.notebooks.payload import NotebookJobPayload
 from clx.pipeline.language_view import ViewMemo, language_view
 from clx.problems import Problem, Severity
@@ -36,6 +37,7 @@ _PAGE_FORMATS = (Format.HTML, Format.SLIDES)
 class BuildSettings:
     cell_timeout: float = 120.0
     image_formats: tuple[str, ...] = ("png",)
+    max_output_bytes: int = DEFAULT_MAX_OUTPUT_BYTES
 
 
 @dataclass
@@ -168,6 +170,7 @@ class JobPlanner:
                 organization=spec.organization[lang],
                 page_title=nb.page_title(lang),
                 cell_timeout=self.settings.cell_timeout,
+                max_output_bytes=self.settings.max_output_bytes,
                 outputs=outputs,
                 assets_href=assets,
             ).to_dict()

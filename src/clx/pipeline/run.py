@@ -21,6 +21,7 @@ from clx.course.layout import Layout
 from clx.course.outputs import Focus, OutputPlan, plan_outputs
 from clx.course.variants import DEFAULT_FORMATS, Format
 from clx.dbconnect import take_recoveries
+from clx.notebooks.model import DEFAULT_MAX_OUTPUT_BYTES
 from clx.pipeline.assets import add_asset_copies
 from clx.pipeline.backend import SqliteBackend, StallError
 from clx.pipeline.cache import BuildCache, CacheEntry
@@ -59,6 +60,8 @@ class BuildOptions:
     retry_failed: bool = False
     # A build that planned the whole course prunes cache entries unused for this long.
     cache_keep_days: float = DEFAULT_KEEP_DAYS
+    # A notebook cell's outputs beyond this are truncated (enters the cache key).
+    max_output_mb: float = DEFAULT_MAX_OUTPUT_BYTES / 1_000_000
     # Wall clock (Unix seconds) for "last used" stamps and the clean-up; tests pass their own.
     clock: Callable[[], float] = time.time
     progress: Progress = field(default_factory=PlainProgress)
@@ -99,7 +102,8 @@ def default_notebook_workers() -> int:
 def build_settings(opts: BuildOptions) -> BuildSettings:
     """The options that enter cache keys, as the planner takes them."""
     formats = ("png", "svg") if opts.image_format == "svg" else ("png",)
-    return BuildSettings(cell_timeout=opts.cell_timeout, image_formats=formats)
+    return BuildSettings(cell_timeout=opts.cell_timeout, image_formats=formats,
+                         max_output_bytes=round(opts.max_output_mb * 1_000_000))
 
 
 def plan_jobs(course: Course, opts: BuildOptions) -> tuple[OutputPlan, list[PlannedJob]]:

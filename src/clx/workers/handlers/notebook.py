@@ -67,6 +67,7 @@ class NotebookHandler:
             cell_timeout=payload.cell_timeout,
             kernel_retries=payload.kernel_retries,
             assets_href=payload.assets_href,
+            max_output_bytes=payload.max_output_bytes,
         )
         variants = [Variant.parse(label) for label in payload.outputs]
         if self._executor is None:
