@@ -50,6 +50,40 @@ def kill_tree_now(pid: int, *, include_root: bool = True) -> None:
     _kill(_tree(pid, include_root))
 
 
+# Environment variable that tags every process below one kernel (set when the kernel
+# starts, inherited by whatever its code starts): a child that left the kernel's tree
+# (``cmd &`` whose shell exited, ``setsid``) is still found by it and killed with it.
+MARK = "CLX_PROCESS_MARK"
+
+
+def kill_marked(mark: str) -> int:
+    """SIGKILL every process whose environment carries ``MARK=mark``; returns how many.
+
+    Reads every process's environment from /proc once (about 2 ms for 200 processes;
+    through psutil it took 50 times longer); processes we may not inspect are left alone.
+    Elsewhere than Linux it finds nothing.
+    """
+    needle = f"\0{MARK}={mark}\0".encode()
+    me = os.getpid()
+    found = []
+    try:
+        pids = [int(d) for d in os.listdir("/proc") if d.isdigit()]
+    except OSError:
+        return 0
+    for pid in pids:
+        if pid == me:
+            continue
+        try:
+            with open(f"/proc/{pid}/environ", "rb") as f:
+                if needle not in b"\0" + f.read() + b"\0":
+                    continue
+            found.append(psutil.Process(pid))
+        except (OSError, psutil.Error):
+            continue
+    _kill(found)
+    return len(found)
+
+
 def kill_processes(procs: Sequence[psutil.Process]) -> None:
     """SIGKILL processes seen earlier (say, a dead worker's tree) that still run, and wait
     until they are gone; a pid reused by an unrelated process meanwhile is left alone."""

@@ -37,8 +37,17 @@ def test_a_killed_worker_is_reported_as_a_retry(tmp_path: Path) -> None:
     report = tmp_path / "report.json"
     r = subprocess.run(
         [
-            sys.executable, "-m", "clx.cli.main", "build", str(root / "course-specs/c.xml"),
-            "--lang", "de", "--workers", "1", "--json-report", str(report),
+            sys.executable,
+            "-m",
+            "clx.cli.main",
+            "build",
+            str(root / "course-specs/c.xml"),
+            "--lang",
+            "de",
+            "--workers",
+            "1",
+            "--json-report",
+            str(report),
         ],
         capture_output=True,
         text=True,
@@ -66,8 +75,11 @@ def test_reasons_from_the_messages_the_pool_and_queue_write() -> None:
     assert reason_of("worker notebook-1-ab12 exited with code 3 while running this job") == (
         "worker crashed"
     )
-    assert reason_of(
-        "worker notebook-1-ab12 stopped renewing its lease (it died or hung) during attempt 1 of 3"
-    ) == "lease expired"
+    assert (
+        reason_of(
+            "worker notebook-1-ab12 stopped renewing its lease (it died or hung) during attempt 1 of 3"
+        )
+        == "lease expired"
+    )
     assert reason_of("the kernel died while executing cell 3") == "kernel died"
     assert reason_of("cell timed out after 120 s") == "timeout"

@@ -54,7 +54,7 @@ from jupyter_client.session import Session
 
 from clx.notebooks.forked import ForkingKernelManager, Zygote
 from clx.problems import ConfigurationError, strip_ansi
-from clx.processes import kill_tree_now
+from clx.processes import MARK, kill_marked, kill_tree_now
 
 log = logging.getLogger(__name__)
 
@@ -263,6 +263,7 @@ class KernelPool:
         pid = kernel.pid
         if pid is not None:
             kill_tree_now(pid)
+        kill_marked(kernel.folder.name)  # what its code started and left the tree
         provisioner = kernel.manager.provisioner
         process = getattr(provisioner, "process", None)
         if isinstance(process, subprocess.Popen):
@@ -343,7 +344,7 @@ class KernelPool:
             manager.start_kernel(
                 cwd=str(cwd),
                 extra_arguments=extra,
-                env={**os.environ, **_KERNEL_ENV},
+                env={**os.environ, **_KERNEL_ENV, MARK: folder.name},
                 stdout=subprocess.DEVNULL,
                 stderr=stderr,
             )

@@ -52,8 +52,8 @@ def bound_outputs(nb: NotebookNode, limit: int) -> list[tuple[int, int]]:
                 continue
             if output.get("output_type") == "stream" and budget > 0:
                 part = output.copy()
-                part["text"] = str(output["text"]).encode("utf-8")[:budget].decode(
-                    "utf-8", errors="ignore"
+                part["text"] = (
+                    str(output["text"]).encode("utf-8")[:budget].decode("utf-8", errors="ignore")
                 )
                 kept.append(part)
             break

@@ -86,10 +86,13 @@ class RetryReport:
         if not self.decks:
             return []
         why = ", ".join(f"{n} {r}" for r, n in self.by_reason().items())
-        out = [f"retried {self.jobs} job(s) ({why}): " + "; ".join(
-            f"{d.file} [{', '.join(d.variants) or d.kind}] {', '.join(sorted(set(d.reasons)))}"
-            for d in self.decks
-        )]
+        out = [
+            f"retried {self.jobs} job(s) ({why}): "
+            + "; ".join(
+                f"{d.file} [{', '.join(d.variants) or d.kind}] {', '.join(sorted(set(d.reasons)))}"
+                for d in self.decks
+            )
+        ]
         return out
 
 
