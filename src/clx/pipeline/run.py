@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from clx.course.course import Course, load_course
+from clx.course.course import Course, default_course_root, load_course
 from clx.course.layout import Layout
 from clx.course.outputs import Focus, OutputPlan, plan_outputs
 from clx.course.variants import DEFAULT_FORMATS, Format
@@ -24,6 +24,7 @@ from clx.dbconnect import take_recoveries
 from clx.notebooks.model import DEFAULT_MAX_OUTPUT_BYTES
 from clx.pipeline.assets import add_asset_copies
 from clx.pipeline.backend import SqliteBackend, StallError
+from clx.pipeline.buildlock import one_build_at_a_time
 from clx.pipeline.cache import BuildCache, CacheEntry
 from clx.pipeline.cache_gc import DEFAULT_KEEP_DAYS, prune, running_builds, sweep_files
 from clx.pipeline.copy import CopyResult, copy_files, place_render
@@ -122,8 +123,17 @@ def build(opts: BuildOptions, runtime: BuildRuntime | None = None) -> BuildRepor
     """Run one build. Spec errors raise SpecError before any work starts.
 
     With a ``runtime`` (watch mode) the build uses its queue session and warm workers;
-    otherwise it starts its own and stops them at the end.
+    otherwise it starts its own and stops them at the end, and waits while another
+    build of the course runs (clx.pipeline.buildlock).
     """
+    if runtime is not None:
+        return _build(opts, runtime)
+    root = (opts.course_root or default_course_root(opts.spec)).resolve()
+    with one_build_at_a_time(root / ".clx", opts.progress.message):
+        return _build(opts, None)
+
+
+def _build(opts: BuildOptions, runtime: BuildRuntime | None) -> BuildReport:
     t0 = time.monotonic()
     started = opts.clock()
     course = load_course(opts.spec, opts.course_root, opts.output_root)

@@ -5,11 +5,13 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import shutil
 import socket
 import sys
 from pathlib import Path
 
 from clx.queue import DEFAULT_LEASE_SECONDS
+from clx.workers.pool import TMPDIR_VARIABLE
 from clx.workers.runtime import Worker, WorkerConfig
 
 
@@ -70,7 +72,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     worker = Worker(config)
     worker.install_signal_handlers()
-    return worker.run()
+    try:
+        return worker.run()
+    finally:
+        # The temporary folder the pool gave this worker (kernel folders, browser
+        # profiles); a SIGKILLed worker's is removed by the next build's pool.
+        tmp = os.environ.get(TMPDIR_VARIABLE)
+        if tmp:
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":

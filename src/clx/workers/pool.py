@@ -11,12 +11,15 @@ every worker together with its tools.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
 import os
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -66,6 +69,7 @@ class PoolWorker:
     gave_up: bool = False
     # Last seen descendants, killed if the worker dies and leaves them behind.
     tree: list[psutil.Process] = field(default_factory=list)
+    tmp: Path | None = None  # the worker's TMPDIR (kernel folders, browser profiles)
 
     @property
     def pid(self) -> int | None:
@@ -115,6 +119,7 @@ class WorkerPool:
         self.worker_args = list(worker_args)
         self.python = python
         self.env = dict(env) if env is not None else None
+        self.tmp_root = worker_temp_root(self.state_dir)
         self.slots: list[PoolWorker] = [
             PoolWorker(slot=f"{spec.replace(',', '+')}-{i + 1}", kinds=_kinds(spec))
             for spec, n in self.counts.items()
@@ -150,6 +155,7 @@ class WorkerPool:
             return
         self._started = True
         self.log_dir.mkdir(parents=True, exist_ok=True)
+        remove_stale_temp(self.tmp_root)
         queue = self._queue()
         for w in self.slots:
             w.worker_id = f"{w.slot}-{secrets.token_hex(3)}"
@@ -243,6 +249,11 @@ class WorkerPool:
         ]
         env = dict(os.environ if self.env is None else self.env)
         env.setdefault("PYTHONUNBUFFERED", "1")
+        # Kernel folders, the JVM's work folder and Chromium profiles go below a folder
+        # of this worker's, removed when it ends (also when it was SIGKILLed).
+        w.tmp = self.tmp_root / w.worker_id
+        w.tmp.mkdir(parents=True, exist_ok=True)
+        env["TMPDIR"] = env[TMPDIR_VARIABLE] = str(w.tmp)
         if self.queue_url:
             env["CLX_QUEUE_URL"] = self.queue_url
         with open(w.log_path, "ab") as logfile:
@@ -250,6 +261,7 @@ class WorkerPool:
                 args, stdin=subprocess.DEVNULL, stdout=logfile, stderr=subprocess.STDOUT, env=env
             )
         w.tree = []
+        (w.tmp / OWNER_FILE).write_text(f"{w.process.pid} {_start_time(w.process.pid)}")
         queue.update_worker(w.worker_id, pid=w.process.pid, heartbeat=False)
         log.debug("started worker %s (pid %d)", w.worker_id, w.process.pid)
 
@@ -283,6 +295,7 @@ class WorkerPool:
     def _handle_exit(self, w: PoolWorker, code: int, queue: Queue) -> None:
         kill_processes(w.tree)
         w.process, w.tree = None, []
+        _remove_temp(w)
         crashed = code not in (EXIT_OK, EXIT_ABANDONED)
         why = f"worker {w.worker_id} exited with code {code}"
         if crashed:
@@ -323,6 +336,7 @@ class WorkerPool:
             kill_processes(w.tree)
             code = w.process.returncode
             w.process, w.tree = None, []
+            _remove_temp(w)
             # A worker killed before it could clean up leaves its row and jobs behind.
             queue.update_worker(
                 w.worker_id, state=WorkerState.STOPPED, current_job=None, heartbeat=False
@@ -336,6 +350,58 @@ class WorkerPool:
             )
         queue.close()
         self._local.queue = None
+        for w in self.slots:  # also those whose process never started (Ctrl-C meanwhile)
+            _remove_temp(w)
+        with contextlib.suppress(OSError):
+            self.tmp_root.rmdir()  # only if no other build's workers use it
+
+
+TMPDIR_VARIABLE = "CLX_WORKER_TMPDIR"  # the worker removes this folder when it exits
+OWNER_FILE = ".clx-owner"  # "<pid> <start time>" of the worker a temp folder belongs to
+
+
+def worker_temp_root(state_dir: Path) -> Path:
+    """Where the workers of a course keep their temporary folders: short (kernels put
+    unix sockets there, whose paths must stay under about 100 bytes), one per course."""
+    digest = hashlib.sha256(str(state_dir).encode()).hexdigest()[:8]
+    return Path(tempfile.gettempdir()) / f"clx-{digest}"
+
+
+def _start_time(pid: int) -> float | None:
+    try:
+        return psutil.Process(pid).create_time()
+    except psutil.Error:
+        return None
+
+
+def _younger_than(folder: Path, seconds: float) -> bool:
+    try:
+        return time.time() - folder.stat().st_mtime < seconds
+    except OSError:
+        return False
+
+
+def _remove_temp(w: PoolWorker) -> None:
+    if w.tmp is not None:
+        shutil.rmtree(w.tmp, ignore_errors=True)
+        w.tmp = None
+
+
+def remove_stale_temp(root: Path) -> None:
+    """Remove temporary folders of workers that no longer run (a build or worker that
+    was SIGKILLed could not remove its own); those of live workers stay."""
+    try:
+        folders = [p for p in root.iterdir() if p.is_dir()]
+    except OSError:
+        return
+    for folder in folders:
+        try:
+            pid, started = (folder / OWNER_FILE).read_text().split()
+            alive = str(_start_time(int(pid))) == started
+        except (OSError, ValueError):  # no owner yet: a worker starting right now?
+            alive = _younger_than(folder, 60.0)
+        if not alive:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def _kinds(spec: str) -> tuple[str, ...]:
