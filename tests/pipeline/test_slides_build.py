@@ -244,6 +244,8 @@ def test_speaker_deck_in_chromium_from_file_with_the_network_cut(tmp_path: Path)
     out = root / "output"
     deck = out / "speaker/En/Course/Slides/Slides/Speaker/Part/01 Deck.html"
     assert deck.is_file()
+    home = out / "speaker/En/Course/index.html"  # a focused build's home page links it too
+    assert 'href="Slides/Slides/Speaker/Part/01%20Deck.html"' in home.read_text(encoding="utf-8")
 
     outside: list[str] = []
     failed: list[str] = []

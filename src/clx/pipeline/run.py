@@ -176,8 +176,10 @@ def _build(opts: BuildOptions, runtime: BuildRuntime | None) -> BuildReport:
                     results[i] = _result_of(p, report)
                     _remember_safely(cache, p, results[i], opts.clock(), report)
     _place_and_report(planned, results, opts, report, copies)
-    # The home pages list every deck of the course, also after a focused build.
-    report.errors.extend(write_home_pages(plan, plan if focus.everything else plan_outputs(course)))
+    # The home pages list every deck of the course, also after a focused build (in every
+    # format: they link what exists, so the decks of a `--format slides` build too).
+    whole = plan if focus.everything else plan_outputs(course, formats=tuple(Format))
+    report.errors.extend(write_home_pages(plan, whole))
     report.copies_written, report.copies_unchanged = copies.written, copies.unchanged
     report.errors.extend(copies.errors)
 
