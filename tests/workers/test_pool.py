@@ -38,8 +38,10 @@ def pool(target, session, counts, **kw) -> WorkerPool:
 def test_four_workers_drain_2000_jobs_each_exactly_once(
     db, target, queue, session, wait, all_finished
 ):
-    ids = queue.enqueue_many(session, [NewJob("tally", {}, str(i)) for i in range(2000)])
     with pool(target, session, {"tally": 4}, db_dir=db.parent) as p:
+        # Jobs arrive once every worker is up: the first one up could drain them alone.
+        p.wait_ready()
+        ids = queue.enqueue_many(session, [NewJob("tally", {}, str(i)) for i in range(2000)])
         wait(lambda: all_finished(session), timeout=40)
         workers = set(p.worker_ids)
     jobs = queue.jobs(session)
