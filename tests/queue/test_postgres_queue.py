@@ -186,3 +186,29 @@ def test_connections_run_in_utc(postgres_url):
     with connect_server(postgres_url) as conn:
         assert conn.execute("SHOW TimeZone").fetchone()[0] == "UTC"
         assert conn.execute("SHOW application_name").fetchone()[0] == "clx"
+
+
+def test_a_version_1_schema_is_migrated_with_its_jobs(postgres_url):
+    from clx.queue import pg_schema
+
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute("CREATE SCHEMA clx")
+        conn.execute(
+            "CREATE TABLE clx.schema_version (version integer PRIMARY KEY, "
+            "applied_at timestamptz NOT NULL DEFAULT now())"
+        )
+        for statement in pg_schema.MIGRATIONS[0]:
+            conn.execute(statement)
+        conn.execute("INSERT INTO clx.schema_version (version) VALUES (1)")
+        conn.execute("INSERT INTO clx.sessions (id) VALUES ('old')")
+        conn.execute(
+            "INSERT INTO clx.jobs (session_key, kind, payload, cache_key) "
+            "SELECT key, 'noop', '{}', 'k' FROM clx.sessions"
+        )
+    q = PostgresQueue(postgres_url)
+    assert pg_schema.current_version(q._db()) == LATEST
+    assert [j.cache_key for j in q.jobs("old")] == ["k"]
+    assert q.counts("old") == {"noop": {s: int(s is JobState.PENDING) for s in JobState}}
+    q.delete_session("old")
+    assert q.jobs("old") == [] and q.session_state("old") is None
+    q.close()

@@ -83,6 +83,37 @@ _FINISH = f"""UPDATE clx.jobs j SET state = v.state, result = v.result, error = 
     WHERE j.id = v.id"""
 
 
+# A session's jobs through the index that holds each state (every row is in exactly one
+# part: a CHECK ties finished_seq to the final states). %(key)s is the session's key.
+_SESSION_PARTS = {
+    "pending": "SELECT {} FROM clx.jobs j WHERE j.session_key = %(key)s AND j.state = 'pending'",
+    "running": "SELECT {} FROM clx.jobs j WHERE j.session_key = %(key)s AND j.state = 'running'",
+    "finished": "SELECT {} FROM clx.jobs j WHERE j.session_key = %(key)s "
+    "AND j.finished_seq IS NOT NULL",
+}
+_SESSION_KEY = "(SELECT key FROM clx.sessions WHERE id = %(session)s)"
+
+
+def _session_rows(columns: str, parts: Iterable[str] = tuple(_SESSION_PARTS)) -> str:
+    return " UNION ALL ".join(_SESSION_PARTS[p].format(columns) for p in parts)
+
+
+def _parts(states: Iterable[JobState]) -> list[str]:
+    wanted = {str(s) if s in (JobState.PENDING, JobState.RUNNING) else "finished" for s in states}
+    return [part for part in _SESSION_PARTS if part in wanted]
+
+
+def _delete_jobs(db: psycopg.Connection, keys: Sequence[int]) -> None:
+    """Delete the jobs of sessions ``keys``, state by state through their indexes."""
+    for part in _SESSION_PARTS.values():
+        db.execute(
+            "DELETE FROM clx.jobs WHERE id IN ("
+            + part.format("j.id").replace("= %(key)s", "= ANY(%(keys)s)")
+            + ")",
+            {"keys": list(keys)},
+        )
+
+
 def _encode(value: Any) -> str:
     return orjson.dumps(value, option=_JSON_OPTIONS).decode()
 
@@ -427,7 +458,14 @@ class PostgresQueue(Queue):
         return None if row is None else SessionState(row[0])
 
     def delete_session(self, session: str) -> None:
-        self._call(lambda db: db.execute("DELETE FROM clx.sessions WHERE id = %s", (session,)))
+        def op(db: psycopg.Connection) -> None:
+            with db.transaction():
+                key = self._session_key(db, session, lock=True)
+                if key is not None:
+                    _delete_jobs(db, [key])
+                    db.execute("DELETE FROM clx.sessions WHERE key = %s", (key,))
+
+        self._call(op)
 
     def prune_sessions(self, keep: int) -> list[str]:
         if keep < 0:
@@ -442,7 +480,7 @@ class PostgresQueue(Queue):
                 ).fetchall()
                 keys = [k for k, _ in doomed]
                 if keys:
-                    db.execute("DELETE FROM clx.jobs WHERE session_key = ANY(%s)", (keys,))
+                    _delete_jobs(db, keys)
                     db.execute("DELETE FROM clx.sessions WHERE key = ANY(%s)", (keys,))
             return [s for _, s in doomed]
 
@@ -788,12 +826,13 @@ class PostgresQueue(Queue):
     # --- status ------------------------------------------------------------------------
 
     def counts(self, session: str) -> dict[str, dict[JobState, int]]:
+        sql = (
+            f"SELECT kind, state, count(*) FROM ({_session_rows('j.kind, j.state')}) t "
+            "GROUP BY kind, state"
+        )
         rows = self._call(
             lambda db: db.execute(
-                "SELECT j.kind, j.state, count(*) FROM clx.jobs j "
-                "WHERE j.session_key = (SELECT key FROM clx.sessions WHERE id = %s) "
-                "GROUP BY j.kind, j.state",
-                (session,),
+                sql.replace("%(key)s", _SESSION_KEY), {"session": session}
             ).fetchall()
         )
         out: dict[str, dict[JobState, int]] = {}
@@ -847,13 +886,17 @@ class PostgresQueue(Queue):
         states: Iterable[JobState] | None = None,
         kinds: Iterable[str] | None = None,
     ) -> list[JobRecord]:
-        sql = f"SELECT {_JOB_COLUMNS} {_JOB_FROM} WHERE s.id = %s"
-        params: list[Any] = [session]
+        states = None if states is None else list(states)
+        ids = _session_rows("j.id", _parts(JobState if states is None else states))
+        if not ids:
+            return []
+        sql = f"SELECT {_JOB_COLUMNS} {_JOB_FROM} WHERE j.id IN ({ids})"
+        params: dict[str, Any] = {"session": session}
         for column, values in (("state", states), ("kind", kinds)):
             if values is not None:
-                sql += f" AND j.{column} = ANY(%s)"
-                params.append([str(v) for v in values])
-        sql += " ORDER BY j.id"
+                sql += f" AND j.{column} = ANY(%({column})s)"
+                params[column] = [str(v) for v in values]
+        sql = sql.replace("%(key)s", _SESSION_KEY) + " ORDER BY j.id"
         rows = self._call(lambda db: db.execute(sql, params).fetchall())
         return [_job_record(r) for r in rows]
 
