@@ -390,3 +390,27 @@ def socket_in_use():
         s.bind(("127.0.0.1", 0))
         s.listen(1)
         yield s.getsockname()[1]
+
+
+def test_a_cached_rebuild_shows_itself_and_its_remembered_failures(live_run: LiveRun) -> None:
+    """Never the previous build as the current one (this one runs no job: every job is
+    answered from the cache), and the failures the cache remembered. (Watch mode keeps the
+    page up after so quick a build.)"""
+    clx = Clx("build", str(live_run.spec), "--watch", "--serve", "--port", "0")
+    try:
+        url = clx.url()
+        with sync_playwright() as pw:
+            browser = launch(pw)
+            try:
+                page = browser.new_page()
+                page.goto(url)
+                expect(page.locator("#state")).to_contain_text("done", timeout=60_000)
+                expect(page.locator("#summary")).to_contain_text("4 answered from the cache")
+                expect(page.locator("#failures")).to_contain_text("slides_bad.py:9")
+                expect(page.locator("#failures")).to_contain_text("cached")
+                expect(page.locator("#builds tbody tr")).to_have_count(1)
+                assert page.evaluate("Object.keys(window.clxSeen).length") == 0
+            finally:
+                browser.close()
+    finally:
+        assert clx.stop() == 0, "\n".join(clx.lines)

@@ -74,7 +74,12 @@ class LivePage:
         self.events = events
 
     def report(self, report: BuildReport) -> None:
-        self.events.ended(ok=report.ok, errors=len(report.errors), outputs=report.outputs)
+        self.events.ended(
+            ok=report.ok,
+            errors=len(report.errors),
+            outputs=report.outputs,
+            problems=report.errors,  # also those the queue never saw (cache, copies, stalls)
+        )
 
     def stop(self) -> None:
         self.server.stop()

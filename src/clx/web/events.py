@@ -31,6 +31,7 @@ class BuildRun:
     ok: bool | None = None
     errors: int = 0
     outputs: int | None = None
+    problems: list[Problem] = field(default_factory=list)  # the report's errors, at the end
 
 
 @dataclass
@@ -56,7 +57,14 @@ class BuildEvents:
     def changed(self) -> None:
         self.on_change()
 
-    def ended(self, *, ok: bool | None = None, errors: int = 0, outputs: int | None = None) -> None:
+    def ended(
+        self,
+        *,
+        ok: bool | None = None,
+        errors: int = 0,
+        outputs: int | None = None,
+        problems: Sequence[Problem] = (),
+    ) -> None:
         """The build is over; ``ok`` etc. once the report is known (a second call)."""
         with self.lock:
             if not self.runs:
@@ -66,11 +74,12 @@ class BuildEvents:
                 run.ended = self.clock()
             if ok is not None:
                 run.ok, run.errors, run.outputs = ok, errors, outputs
+                run.problems = list(problems)
         self.on_change()
 
     def snapshot(self) -> list[BuildRun]:
         with self.lock:
-            return [BuildRun(**vars(r)) for r in self.runs]
+            return [BuildRun(**{**vars(r), "problems": list(r.problems)}) for r in self.runs]
 
 
 class WebProgress:

@@ -142,17 +142,12 @@ class StatusCollector:
         return info
 
     def _choose_session(self, q: Queue, sessions: Sequence[SessionRecord]) -> SessionRecord | None:
-        """This process's open build, else a running build, else the latest."""
+        """Beside a build: that build's session only (none while it plans, so an older
+        build never shows as the current one). Otherwise a running build, else the latest."""
         from clx.pipeline.runtime import build_is_running
 
         if self.events is not None:
-            mine = [
-                s
-                for s in sessions
-                if s.info.get("pid") == os.getpid() and s.state is SessionState.OPEN
-            ]
-            if mine:
-                return mine[0]
+            return next((s for s in sessions if s.info.get("pid") == os.getpid()), None)
         for s in sessions:
             if build_is_running(q, s):  # type: ignore[arg-type]
                 return s
@@ -205,8 +200,13 @@ class StatusCollector:
             if runs and (current is None or current.info.get("pid") == os.getpid())
             else None
         )
-        if current is None:
-            doc["build"] = self._build_of_run(run, None) if run else None
+        if current is None:  # planning, or every job answered from the cache
+            if run is not None:
+                doc["build"] = self._build_of_run(run, None)
+                doc["builds"] = [self._build_of_run(r, None) for r in reversed(runs)]
+                doc["kinds"] = self._kinds({}, [], [], run)
+                doc["build"]["failed"] = 0
+                doc["failures"] = self._report_only(run, [])
             return doc
         self._follow(q, current.id)
         since = datetime.fromtimestamp(run.started, UTC) if run else current.created_at
@@ -221,6 +221,8 @@ class StatusCollector:
         doc["kinds"] = self._kinds(counts, finished, running, run)
         doc["running"] = self._running(q, running, workers)
         doc["failures"] = self._failures(q, finished)
+        if run is not None:
+            doc["failures"] += self._report_only(run, doc["failures"])
         doc["finished"] = self._recent(q, finished, now)
         doc["workers"] = [
             {
@@ -284,6 +286,34 @@ class StatusCollector:
                     "host": hosts.get(j.worker_id or ""),
                     "seconds": round(j.elapsed, 1),
                     "attempt": j.attempts,
+                }
+            )
+        return out
+
+    @staticmethod
+    def _report_only(run: BuildRun, shown: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The finished build's errors the queue did not have: remembered failures of the
+        cache, copies, stalls (once per place and message)."""
+        seen = {(f["file"], f["line"], f["message"]) for f in shown}
+        out = []
+        for p in run.problems:
+            key = (p.file, p.line, p.message)
+            if key in seen:
+                continue
+            seen.add(key)
+            out.append(
+                {
+                    "job": None,
+                    "kind": None,
+                    "state": "failed",
+                    "file": p.file,
+                    "line": p.line,
+                    "variants": list(p.variants),
+                    "lang": None,
+                    "message": p.message,
+                    "category": str(p.category),
+                    "detail": p.detail,
+                    "at": None,
                 }
             )
         return out
