@@ -126,7 +126,9 @@ def watch_build(opts: BuildOptions, echo: Callable[[str], None],
     o = replace(opts, superseded=superseded, progress=progress or SilentProgress())
     try:
         with BuildRuntime(root / ".clx" / "clx.db", info={"spec": str(opts.spec),
-                                                          "mode": "watch"}) as runtime:
+                                                          "mode": "watch"},
+                          queue_url=opts.queue_url,
+                          local_workers=opts.local_workers) as runtime:
 
             def stopped_elsewhere() -> bool:
                 closed = runtime.queue.session_state(runtime.session) is SessionState.CLOSED
