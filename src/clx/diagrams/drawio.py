@@ -79,6 +79,10 @@ class DrawioRenderer:
             except Exception as e:
                 self.stop()
                 message = f"cannot start Chromium with the draw.io page: {e}"
+                if _died(e):  # it started, then was killed: another start may succeed
+                    raise InfrastructureError(
+                        message, [Problem(message=message, category=Category.INFRASTRUCTURE)]
+                    ) from e
                 raise ConfigurationError(
                     message, [Problem(message=message, category=Category.CONFIGURATION)]
                 ) from e
@@ -229,3 +233,10 @@ class DrawioRenderer:
                 log.warning("draw.io page reload failed; restarting the browser")
         with contextlib.suppress(Exception):
             self._restart_browser()
+
+
+def _died(e: Exception) -> bool:
+    """Chromium started and then went away (SIGKILLed, crashed) rather than failing to
+    launch at all, which is the operator's to fix."""
+    text = str(e).lower()
+    return "has been closed" in text or "target closed" in text or "crashed" in text

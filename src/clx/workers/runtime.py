@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from clx.blobs import Blobs, blobs_for
-from clx.problems import Category, ClxError, ConfigurationError, Problem
+from clx.problems import Category, ClxError, ConfigurationError, InfrastructureError, Problem
 from clx.processes import die_with_parent, kill_tree, parent_alive
 from clx.queue import (
     DEFAULT_LEASE_SECONDS,
@@ -44,6 +44,7 @@ EXIT_OK = 0
 #: The worker left a cancelled job whose handler would not return; the pool restarts the
 #: worker without counting a crash.
 EXIT_ABANDONED = 3
+EXIT_START_FAILED = 4  # a tool died during start-up: the pool restarts the worker
 #: Completions are buffered at most this long (or until the claimed batch is done).
 FLUSH_SECONDS = 0.2
 
@@ -106,6 +107,10 @@ def _name_file(problems: Sequence[Problem], file: str | None) -> tuple[Problem, 
     if file is None:
         return tuple(problems)
     return tuple(p if p.file else replace(p, file=file) for p in problems)
+
+
+class _ToolDiedAtStart(Exception):
+    pass
 
 
 def error_from_exception(exc: BaseException, job: ClaimedJob) -> JobError:
@@ -183,7 +188,13 @@ class Worker:
         )
         heartbeat = _Heartbeat(self, parent)
         try:
-            self._start_handlers()
+            try:
+                self._start_handlers()
+            except _ToolDiedAtStart as e:
+                # A tool process died while warming up (SIGKILLed, out of memory): not
+                # the operator's to fix. Exit as crashed; the pool starts a new worker.
+                log.error("a tool died while the worker started: %s", e)
+                return EXIT_START_FAILED
             error = self._startup_error()
             queue.update_worker(
                 cfg.worker_id,
@@ -204,7 +215,9 @@ class Worker:
                 handler = self._handlers.get(kind) or registry.create(kind)
                 self._handlers[kind] = handler
                 handler.start()
-            except Exception as e:  # any failure to start is the operator's to fix
+            except InfrastructureError as e:
+                raise _ToolDiedAtStart(f"the {kind} handler: {e}") from e
+            except Exception as e:  # any other failure to start is the operator's to fix
                 problems = getattr(e, "problems", None) or [
                     Problem(
                         message=f"the {kind} worker cannot start: {e}",
