@@ -70,3 +70,26 @@ def test_a_build_through_postgresql_equals_the_sqlite_build(tmp_path, postgres_u
     shutil.rmtree(tmp_path / "remote/output")
     again = build(BuildOptions(spec=remote, queue_url=postgres_url, **opts))
     assert again.ok and tree(tmp_path / "remote/output") == ours
+
+
+def test_returned_outputs_land_only_on_the_paths_planned_for_the_job(tmp_path):
+    from datetime import UTC, datetime
+
+    from clx.blobs import FileBlobs
+    from clx.pipeline.remote import land_outputs
+    from clx.queue import JobRecord, JobState
+
+    blobs = FileBlobs(tmp_path / "blobs")
+    page, stray = tmp_path / "out" / "page.html", tmp_path / "elsewhere.txt"
+    good, bad = blobs.put(b"<p>page</p>"), blobs.put(b"not asked for")
+    job = JobRecord(
+        id=1, session="s", kind="notebook", state=JobState.SUCCEEDED, priority=0,
+        cache_key="k", outputs=(str(page),), attempts=1, max_attempts=3, worker_id="w",
+        lease_token=None, lease_expires=None, not_before=None,
+        result={"files": [str(page), str(stray)], "blobs": {str(page): good, str(stray): bad}},
+        error=None, created_at=datetime.now(UTC), started_at=None, finished_at=None,
+    )
+    problems = land_outputs(job, blobs)
+    assert page.read_bytes() == b"<p>page</p>" and not stray.exists()
+    assert job.result["written"] == [str(page)]
+    assert len(problems) == 1 and "not asked for" in problems[0].message
