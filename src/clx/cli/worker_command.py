@@ -43,7 +43,7 @@ def run_worker_command(args: argparse.Namespace) -> int:
     if args.count is not None and args.count < 1:
         raise UsageError("--count: must be at least 1")
     from clx.queue.postgres import PostgresQueue
-    from clx.workers.pool import WorkerPool, default_counts
+    from clx.workers.pool import PoolError, WorkerPool, default_counts
 
     defaults = default_counts()
     counts = {k: args.count or defaults[k] for k in kinds}
@@ -82,7 +82,12 @@ def run_worker_command(args: argparse.Namespace) -> int:
             flush=True,
         )
         while not stop.wait(1.0):
-            pool.check()
+            try:
+                pool.check()
+            except PoolError as e:  # a kind whose workers keep dying: say so and stop
+                print(f"clx worker: {e}", file=sys.stderr)
+                status = EXIT_FAILED
+                break
     finally:
         pool.stop()
         queue.close_session(session)
