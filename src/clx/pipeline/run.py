@@ -8,6 +8,7 @@ status says whether any did.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sqlite3
@@ -16,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from clx.course.course import Course, default_course_root, load_course
+from clx.course.course import Course, load_course
 from clx.course.layout import Layout
 from clx.course.outputs import Focus, OutputPlan, plan_outputs
 from clx.course.variants import DEFAULT_FORMATS, Format
@@ -126,17 +127,17 @@ def build(opts: BuildOptions, runtime: BuildRuntime | None = None) -> BuildRepor
     otherwise it starts its own and stops them at the end, and waits while another
     build of the course runs (clx.pipeline.buildlock).
     """
-    if runtime is not None:
-        return _build(opts, runtime)
-    root = (opts.course_root or default_course_root(opts.spec)).resolve()
-    with one_build_at_a_time(root / ".clx", opts.progress.message):
-        return _build(opts, None)
+    with contextlib.ExitStack() as held:
+        return _build(opts, runtime, held)
 
 
-def _build(opts: BuildOptions, runtime: BuildRuntime | None) -> BuildReport:
+def _build(opts: BuildOptions, runtime: BuildRuntime | None,
+           held: contextlib.ExitStack) -> BuildReport:
     t0 = time.monotonic()
     started = opts.clock()
     course = load_course(opts.spec, opts.course_root, opts.output_root)
+    if runtime is None:  # a spec error above leaves no trace in the course
+        held.enter_context(one_build_at_a_time(course.state_dir, opts.progress.message))
     focus = opts.focus()
     course.state_dir.mkdir(parents=True, exist_ok=True)
     plan, planned = plan_jobs(course, opts)
