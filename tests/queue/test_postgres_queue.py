@@ -212,3 +212,19 @@ def test_a_version_1_schema_is_migrated_with_its_jobs(postgres_url):
     q.delete_session("old")
     assert q.jobs("old") == [] and q.session_state("old") is None
     q.close()
+
+
+@pytest.mark.parametrize("key", ["C:\\path\\to\\ké", "tab\there\nnew\\line\r"])
+def test_bulk_enqueue_keeps_every_character(postgres_url, key):
+    q = PostgresQueue(postgres_url)
+    q.open_session("s")
+    payload = {"text": 'a\\b\t"c"\n\u00e9\u2603', "path": "x\\y"}
+    (job_id,) = q.enqueue_many("s", [NewJob(f"k\\{key[:3]}", payload, key, outputs=[key])])
+    rec = q.get(job_id)
+    assert (rec.kind, rec.cache_key, rec.payload, rec.outputs) == (
+        f"k\\{key[:3]}",
+        key,
+        payload,
+        (key,),
+    )
+    q.close()
