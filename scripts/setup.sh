@@ -18,6 +18,8 @@ command -v npm >/dev/null 2>&1 || need_apt+=(npm)
 [ -e /usr/share/fonts/truetype/dejavu ] || need_apt+=(fonts-dejavu-core)
 # The PostgreSQL queue's tests start a throwaway cluster from the server binaries.
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || need_apt+=(postgresql)
+# The multi-host test puts workers into network namespaces of their own.
+command -v ip >/dev/null 2>&1 || need_apt+=(iproute2)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "setup: installing system packages: ${need_apt[*]}"
