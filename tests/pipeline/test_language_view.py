@@ -88,3 +88,42 @@ def test_memo_remembers_views_across_instances(tmp_path: Path) -> None:
     assert ViewMemo(path).view(["inputs"], compute) == first and len(calls) == 3
     path.write_text("{not json")
     assert ViewMemo(path).view(["inputs"], compute) == first
+
+
+def parsed_de(text: str) -> list[tuple[str, str]]:
+    """The German cells as the notebook engine parses them (what the outputs hold)."""
+    from clx.notebooks.cells import parse_cells
+    from clx.notebooks.tags import in_language
+    from clx.notebooks.templating import expand
+
+    expanded = expand(
+        text,
+        prog_lang="python",
+        lang="de",
+        fmt=Format.HTML,
+        author="",
+        organization="",
+        beside={},
+        notebook_dir="",
+        course_templates={},
+        name="01 X",
+        source_name="slides/x.py",
+    )
+    return [(c.id, c.source) for c in parse_cells(expanded, "py:percent") if in_language(c, "de")]
+
+
+def test_cells_are_the_parsers_cells_not_every_marker_like_line() -> None:
+    # Jupytext starts no cell at a marker-like line inside a string or a fenced block,
+    # and does start one at "# In[ ]:"; the view must cut where the parser cuts, or an
+    # edit of German text is taken for English text and the German job is a stale hit.
+    in_string = '# %% lang="de"\ns = """\n# %% lang="en"\nHallo\n"""\nprint(s)\n'
+    in_fence = '# %% [markdown] lang="de"\n# ```python\n# # %% lang="en"\n# Hallo\n# ```\n'
+    after_other = '# %% lang="en"\nprint("hi")\n\n# In[ ]:\nx = 1\n'
+    for text, old, new in [
+        (in_string, "Hallo", "Welt"),
+        (in_fence, "Hallo", "Welt"),
+        (after_other, "x = 1", "x = 2"),
+    ]:
+        edited = text.replace(old, new)
+        assert parsed_de(edited) != parsed_de(text)
+        assert view(edited, "de").digest != view(text, "de").digest, text

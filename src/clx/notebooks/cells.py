@@ -110,6 +110,28 @@ def _parse(expanded: Expanded, jupytext_format: str) -> list[SourceCell]:
     return cells
 
 
+@dataclass(frozen=True)
+class RawCell:
+    """A cell as Jupytext reads it, with its [start, end) line range of the text."""
+
+    start: int
+    end: int
+    cell_type: str
+    source: str
+    metadata: dict[str, Any]
+
+
+def raw_cells(text: str, jupytext_format: str) -> list[RawCell]:
+    """Every cell Jupytext reads from ``text`` (empty ones too), by line range: where the
+    engine's parser cuts cells, for those who must cut them alike (the cache key's view,
+    clx.pipeline.language_view). Raises on text the exact reading loop cannot read."""
+    raw, spans = _read_with_spans(text, jupytext_format)
+    return [
+        RawCell(start, end, cell.cell_type, cell.source, dict(cell.metadata))
+        for cell, (start, _, end) in zip(raw, spans, strict=True)
+    ]
+
+
 def _unique_id(source: str, position: int, seen: set[str]) -> str:
     """Content hash; on a clash hash "<n>:<source>" with n counting up from the cell's
     position (0-based, after dropping empty markdown cells); docs/course-reference.md#cell-ids."""

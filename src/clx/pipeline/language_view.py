@@ -29,7 +29,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import re
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -37,11 +36,14 @@ from pathlib import Path
 
 from clx.course.languages import LANGUAGES
 from clx.course.variants import LANGS, Format
+from clx.notebooks.cells import RawCell, raw_cells
 from clx.notebooks.templating import Expanded, expand
 from clx.store import atomic_write
 
 log = logging.getLogger(__name__)
 _MEMO_KEEP_SECONDS = 30 * 86400  # views no plan has asked for in this long are forgotten
+# Bump when the view is computed differently: remembered views are then computed again.
+_VIEW_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -94,7 +96,7 @@ def language_view(
     views: list[object] = []
     origins: list[object] = []
     used: set[str] = set()
-    marker = _marker_pattern(LANGUAGES[prog_lang].comment)
+    jupytext_format = LANGUAGES[prog_lang].jupytext_format
     for fmt in formats:
         expanded = expand(
             text,
@@ -111,54 +113,46 @@ def language_view(
         )
         if not isinstance(expanded, Expanded):
             return LanguageView(_sha(["raw", text]), _sha([]), None)
+        try:
+            cells = raw_cells(expanded.text, jupytext_format)
+        except Exception:  # the engine falls back to guessing cells: keep every line
+            return LanguageView(_sha(["raw", text]), _sha([]), None)
         used.update(expanded.templates_used)
-        kept, lines = _filtered(expanded, lang, marker)
+        kept, lines = _filtered(expanded, cells, lang)
         views.append([str(fmt), kept])
         origins.append(lines)
     return LanguageView(_sha(views), _sha(origins), tuple(sorted(used)))
 
 
-def _marker_pattern(comment: str) -> re.Pattern[str]:
-    return re.compile(rf"^\s*{re.escape(comment)}\s*%%")
-
-
-_LANG = re.compile(r"""(?:^|\s)lang=(["'])([^"']*)\1""")
-
-
-def _filtered(expanded: Expanded, lang: str, marker: re.Pattern[str]) -> tuple[list, list]:
+def _filtered(expanded: Expanded, cells: list[RawCell], lang: str) -> tuple[list, list]:
     """The expanded lines, other-language cells reduced (see the module docstring), and
-    the source line of every line kept."""
+    the source line of every line kept. Cells are cut where the engine's parser cuts
+    them (not at every marker-like line: one inside a string or a fenced block starts
+    no cell), and a cell's language is the one the parser read from its marker."""
     lines = expanded.text.splitlines()
-    chunks: list[tuple[int, int]] = []  # [start, end) line ranges: preamble, then cells
-    start = 0
-    for i, line in enumerate(lines):
-        if marker.match(line) and i > start:
-            chunks.append((start, i))
-            start = i
-    chunks.append((start, len(lines)))
     others = {other for other in LANGS if other != lang}
 
-    def body(c: tuple[int, int]) -> str:
-        return "\n".join(lines[c[0] + 1 : c[1]]).strip()
+    def is_other(c: RawCell) -> bool:
+        return c.metadata.get("lang") in others
 
-    def is_other(c: tuple[int, int]) -> bool:
-        if c[1] <= c[0] or not marker.match(lines[c[0]]):
-            return False  # the text before the first cell
-        m = _LANG.search(lines[c[0]])
-        return m is not None and m.group(2) in others
-
-    dropped = [c for c in chunks if is_other(c)]
-    kept_bodies = {body(c) for c in chunks if c not in dropped}
+    kept_sources = {c.source for c in cells if not is_other(c)}
     view: list[object] = []
     where: list[int] = []
-    for c in chunks:
-        if c in dropped:
-            b = body(c)
-            view.append(["other", lines[c[0]], bool(b), b if b in kept_bodies else None])
-            where.append(expanded.source_line(c[0]))
+    for c in cells:
+        if is_other(c):
+            source = c.source
+            view.append(
+                [
+                    "other",
+                    lines[c.start],
+                    bool(source.strip()),
+                    source if source in kept_sources else None,
+                ]
+            )
+            where.append(expanded.source_line(c.start))
         else:
-            view.extend(lines[c[0] : c[1]])
-            where.extend(expanded.source_line(i) for i in range(c[0], c[1]))
+            view.extend(lines[c.start : c.end])
+            where.extend(expanded.source_line(i) for i in range(c.start, c.end))
     return view, where
 
 
@@ -182,7 +176,7 @@ class ViewMemo:
             pass
 
     def view(self, inputs: object, compute: Callable[[], LanguageView]) -> LanguageView:
-        key = _sha(inputs)
+        key = _sha([_VIEW_VERSION, inputs])
         now = round(self.clock())
         found = self._entries.get(key)
         if isinstance(found, list) and len(found) == 4:
