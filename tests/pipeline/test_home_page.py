@@ -155,3 +155,15 @@ def test_an_authors_index_html_wins_with_a_warning(tmp_path: Path) -> None:
     plan = plan_outputs(load_course(spec))
     assert len(plan.home_pages) == 2  # the public trees keep the author's file
     assert any("replaces the course home page" in w.message for w in plan.warnings)
+
+
+def test_each_dir_group_lists_its_own_files_once(tmp_path: Path) -> None:
+    """The course-folder group (no name) sits above the named ones: it lists only its
+    own files, not those of every group below it too."""
+    spec = make(tmp_path / "course")
+    plan = plan_outputs(load_course(spec))
+    public_en = next(h for h in plan.home_pages if (h.tier, h.lang) == ("public", "en"))
+    html = render_home_page(plan, public_en, lambda p: True).decode()
+    assert "<summary>course folder (1 files)</summary>" in html
+    assert "<summary>Examples (2 files)</summary>" in html
+    assert html.count("example one.py</a>") == 1

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from html import escape
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from urllib.parse import quote
 
 from clx.course.layout import KIND_DIR
@@ -191,8 +191,15 @@ def _dir_groups(
         folder = plan.layout.dir_group_dir(page.lang, group.name)
         if folder != base and base not in folder.parents:
             continue  # dir-groups live in the public trees only
+        # A group's files: copied from its folder into its target (a group without a
+        # name targets the course folder, above every named group's target).
+        source = PurePosixPath(group.path)
         files = sorted(
-            c.target for c in copies if folder in c.target.parents and c.target != page.path
+            c.target
+            for c in copies
+            if folder in c.target.parents
+            and c.target != page.path
+            and source in PurePosixPath(c.source_rel).parents
         )
         if not files:
             continue
