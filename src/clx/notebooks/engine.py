@@ -29,12 +29,12 @@ from clx.course.languages import LANGUAGES
 from clx.course.variants import Format, Kind, Variant
 from clx.notebooks import formats, slides, tags
 from clx.notebooks.cells import ParseError, SourceCell, parse_cells
-from clx.notebooks.execution import CellFailed, Executor, KernelFailed
+from clx.notebooks.execution import CellFailed, Executor, KernelFailed, cell_line_offset
 from clx.notebooks.kernels import KernelMissing
 from clx.notebooks.model import LanguageResult, NotebookSettings, NotebookSource
 from clx.notebooks.output_limit import bound_outputs, megabytes
 from clx.notebooks.templating import TemplateFailure, expand
-from clx.problems import Category, Problem, Severity
+from clx.problems import Category, Problem, Severity, strip_ansi
 
 _BEFORE, _AFTER = 3, 2  # cell lines shown around a failing line
 _CELL_HEAD = 6  # cell lines shown when the kernel named no line
@@ -275,6 +275,8 @@ class _LanguageJob:
         self, nb: NotebookNode, origins: list[SourceCell], variants: list[Variant]
     ) -> NotebookNode | None:
         """The executed notebook, or None after recording why it failed."""
+        if not self.settings.execute:
+            return nb  # execution switched off for this language or topic
         if not any(c.cell_type == "code" and c.source.strip() for c in nb.cells):
             return nb  # nothing to run: no kernel needed
         prog = LANGUAGES[self.src.prog_lang]
@@ -288,6 +290,7 @@ class _LanguageJob:
                 cell_timeout=self.settings.cell_timeout,
                 retries=self.settings.kernel_retries,
                 output_grace=prog.output_grace,
+                allow_errors=self.settings.allow_errors,
             )
             limit = self.settings.max_output_bytes
             for index, total in bound_outputs(done, limit):
@@ -296,6 +299,8 @@ class _LanguageJob:
                     f"cell output of {megabytes(total)} truncated to {megabytes(limit)} "
                     "(max-output-mb in clx.toml)",
                 )
+            if self.settings.allow_errors:
+                self._allowed_errors(done, origins)
             return done
         except CellFailed as failure:
             self._cell_failed(failure, nb, origins, variants)
@@ -308,6 +313,21 @@ class _LanguageJob:
         finally:
             self.result.executions += executor.last_attempts
         return None
+
+    def _allowed_errors(self, done: NotebookNode, origins: list[SourceCell]) -> None:
+        """Where errors are allowed, each failing cell (not tagged ``raises-exception``)
+        keeps its error output and is listed once as a warning with its line."""
+        for cell, origin in zip(done.cells, origins, strict=True):
+            if cell.cell_type != "code" or "raises-exception" in origin.tags:
+                continue
+            for out in cell.get("outputs", []):
+                if out.get("output_type") != "error":
+                    continue
+                value = strip_ansi(str(out.get("evalue", ""))).strip().splitlines()
+                offset = cell_line_offset(strip_ansi("\n".join(out.get("traceback", []))))
+                line = origin.body_line(offset) if offset else origin.line
+                message = f"{out.get('ename', 'Error')}: {value[0] if value else ''}".rstrip(": ")
+                self.collector.warn(line, f"cell failed where errors are allowed: {message}")
 
     def _cell_failed(
         self,

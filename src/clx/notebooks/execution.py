@@ -153,8 +153,12 @@ class Executor:
         cell_timeout: float = 120.0,
         retries: int = 1,
         output_grace: float = 0.0,
+        allow_errors: bool = False,
     ) -> NotebookNode:
         """An executed copy of ``nb`` (``nb`` itself is left unchanged).
+
+        ``allow_errors``: failing cells keep their error output and execution goes on
+        (the caller decides what they mean); time-outs and dead kernels still raise.
 
         A dead kernel is replaced by a fresh one up to ``retries`` times.
         ``output_grace``: see ``_OrderTolerantClient`` (for kernels that publish late).
@@ -168,7 +172,14 @@ class Executor:
             self.executions += 1
             try:
                 return _off_the_main_thread(
-                    self._run, kernel, nb, files, notebook_dir, cell_timeout, output_grace
+                    self._run,
+                    kernel,
+                    nb,
+                    files,
+                    notebook_dir,
+                    cell_timeout,
+                    output_grace,
+                    allow_errors,
                 )
             except _KernelDied as died:
                 log.warning("kernel %s died (attempt %d): %s", kernel_name, attempt + 1, died)
@@ -202,6 +213,7 @@ class Executor:
         notebook_dir: str,
         cell_timeout: float,
         output_grace: float = 0.0,
+        allow_errors: bool = False,
     ) -> NotebookNode:
         kernel.place_files(files, notebook_dir)
         work = copy.deepcopy(nb)
@@ -229,6 +241,7 @@ class Executor:
             timeout=cell_timeout,
             startup_timeout=self.pool.startup_timeout,
             record_timing=False,
+            allow_errors=allow_errors,
             kernel_name=kernel.name,
             on_cell_start=tracker.on_cell_start,
         )
@@ -248,7 +261,7 @@ class Executor:
             raise CellFailed(
                 tracker.index,
                 f"{exc.ename}: {strip_ansi(exc.evalue)}",
-                line_offset=_line_offset(trace),
+                line_offset=cell_line_offset(trace),
                 traceback=trace,
             ) from None
         except DeadKernelError as exc:
@@ -329,7 +342,7 @@ async def _reply(get, msg_id: str, msg_type: str, deadline: float) -> dict | Non
             return msg
 
 
-def _line_offset(traceback: str) -> int | None:
+def cell_line_offset(traceback: str) -> int | None:
     """Line inside the failing cell, from IPython's ``Cell In[n], line k`` frames.
 
     The failing cell has the highest execution count among the frames; its first

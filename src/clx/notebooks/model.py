@@ -64,6 +64,12 @@ class NotebookSettings:
     """The output tree's shared scripts (MathJax, require.js) relative to the HTML page."""
     max_output_bytes: int = DEFAULT_MAX_OUTPUT_BYTES
     """A code cell's outputs beyond this many bytes are cut, with a note and a warning."""
+    execute: bool = True
+    """False: completed and speaker HTML are exported without running the notebook
+    (``[execute] skip``, ``<topic evaluate="no">``)."""
+    allow_errors: bool = False
+    """True: a failing cell keeps its error output and becomes a warning with its line
+    instead of failing the variant (``[execute] allow-errors``, ``skip-errors="yes"``)."""
 
 
 @dataclass

@@ -32,6 +32,8 @@ class NotebookJobPayload:
     kernel_retries: int = 1
     assets_href: str = "clx-assets"  # the tree's assets folder, relative to the HTML pages
     max_output_bytes: int = DEFAULT_MAX_OUTPUT_BYTES
+    execute: bool = True  # False: completed/speaker HTML unexecuted
+    allow_errors: bool = False  # failing cells are warnings, their error output stays
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -54,4 +56,6 @@ class NotebookJobPayload:
             kernel_retries=int(data.get("kernel_retries", 1)),
             assets_href=str(data.get("assets_href", "clx-assets")),
             max_output_bytes=int(data.get("max_output_bytes", DEFAULT_MAX_OUTPUT_BYTES)),
+            execute=bool(data.get("execute", True)),
+            allow_errors=bool(data.get("allow_errors", False)),
         )

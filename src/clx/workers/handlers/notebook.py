@@ -68,6 +68,8 @@ class NotebookHandler:
             kernel_retries=payload.kernel_retries,
             assets_href=payload.assets_href,
             max_output_bytes=payload.max_output_bytes,
+            execute=payload.execute,
+            allow_errors=payload.allow_errors,
         )
         variants = [Variant.parse(label) for label in payload.outputs]
         if self._executor is None:
