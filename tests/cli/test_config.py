@@ -98,7 +98,7 @@ def test_load_config_reports_unknown_keys_and_rejects_bad_values(tmp_path: Path)
     loaded = load_config(tmp_path, env)
     assert loaded.defaults == DEFAULTS and loaded.files == [tmp_path / "clx.toml"]
     assert loaded.warnings == [
-        f"{tmp_path / 'clx.toml'}: unknown setting 'watch' (known: [build], [queue])",
+        f"{tmp_path / 'clx.toml'}: unknown setting 'watch' (known: [build], [queue], [execute])",
         f"{tmp_path / 'clx.toml'}: unknown setting 'build.cell_timeout'; did you mean "
         "'cell-timeout'?",
         f"{tmp_path / 'clx.toml'}: unknown setting 'build.colour' (known: workers, "
@@ -114,6 +114,8 @@ def test_load_config_reports_unknown_keys_and_rejects_bad_values(tmp_path: Path)
         ('output-dir = ""', "non-empty"),
         ('formats = ["html", "pdf"]', "unknown format"),
         ("formats = []", "non-empty list"),
+        ('[execute]\nskip = ["cobol"]', "unknown language 'cobol'"),
+        ('[execute]\nallow-errors = "java"', "expected a list of languages"),
     ):
         (tmp_path / "clx.toml").write_text(f"[build]\n{bad}\n")
         with pytest.raises(UsageError, match=why) as e:
@@ -184,3 +186,13 @@ def test_formats_in_clx_toml_opt_in_to_decks_for_plan_and_build_options(make_cou
     assert "/Slides/Slides/Code-Along/" not in r.stdout
     r = c.clx("plan", str(c.spec), "-v", "--format", "code")  # a focus picks among all
     assert "notebook-code: " in r.stdout and "notebook-slides" not in r.stdout
+
+def test_execute_table_and_no_execute_flag(make_course, monkeypatch) -> None:
+    course = plain_course(make_course)
+    (course.root / "clx.toml").write_text(
+        '[execute]\nskip = ["cpp"]\nallow-errors = ["java", "python"]\n'
+    )
+    opts = _opts(course, "--no-execute", "rust", monkeypatch=monkeypatch)
+    assert opts.execute_skip == ("cpp", "rust") and opts.allow_errors == ("java", "python")
+    with pytest.raises(UsageError, match="--no-execute: unknown language 'Rust'"):
+        _opts(course, "--no-execute", "Rust", monkeypatch=monkeypatch)

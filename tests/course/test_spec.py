@@ -105,6 +105,12 @@ ERRORS = [
                  "</topic></topics></section></sections>"), 2, 'invalid html="true"'),
     (BASE.format('<sections><section><name><de>a</de><en>b</en></name><topics><topic html="">x'
                  "</topic></topics></section></sections>"), 2, 'invalid html=""'),
+    (BASE.format('<sections><section><name><de>a</de><en>b</en></name><topics>\n'
+                 '<topic skip-errors="true">x</topic></topics></section></sections>'), 3,
+     'invalid skip-errors="true"'),
+    (BASE.format('<sections><section><name><de>a</de><en>b</en></name><topics>'
+                 '<topic evaluate="0">x</topic></topics></section></sections>'), 2,
+     'invalid evaluate="0"'),
     (BASE.format("<sections><section><name><de>a</de><en>b</en></name><topics><topic> </topic>"
                  "</topics></section></sections>"), 2, "empty id"),
     (BASE.format("<dir-groups><dir-group><name>x</name></dir-group></dir-groups>"), 2,

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from clx.cli.config import BuildDefaults, effective, load_config
+from clx.cli.config import BuildDefaults, effective, load_config, prog_langs
 from clx.cli.course_paths import course_root, spec_path
 from clx.cli.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError
 
@@ -106,6 +106,10 @@ def build_options(args: argparse.Namespace, spec: Path) -> BuildOptions:
     if flag("local_workers") is not None and flag("local_workers") < 0:
         raise UsageError("--local-workers: must be at least 0")
     focus = focus_args(args)
+    try:  # --no-execute adds to [execute] skip
+        skip = prog_langs([*d.execute_skip, *(flag("no_execute") or ())])
+    except ValueError as e:
+        raise UsageError(f"--no-execute: {e}") from e
     from clx.cli.live import choose_progress
     from clx.pipeline.run import BuildOptions
 
@@ -127,6 +131,8 @@ def build_options(args: argparse.Namespace, spec: Path) -> BuildOptions:
         queue_url=d.queue_url,
         local_workers=flag("local_workers"),
         output_formats=d.formats,
+        execute_skip=skip,
+        allow_errors=d.allow_errors,
         progress=choose_progress(bool(flag("quiet"))),
         **focus,
     )

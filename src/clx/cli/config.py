@@ -22,6 +22,10 @@ A config file holds one table::
     [queue]
     url = "postgresql://clx@db.example/clx"  # a PostgreSQL queue (also: CLX_QUEUE_URL)
 
+    [execute]
+    skip = ["cpp"]            # build these languages' completed/speaker HTML unexecuted
+    allow-errors = ["java"]   # cells of these languages may fail (kept as warnings)
+
 Unknown keys and tables are warnings naming the file (a typo must not pass silently);
 wrong types and values are errors (exit status 2), also naming the file.
 """
@@ -61,6 +65,9 @@ class BuildDefaults:
     queue_url: str | None = None
     # What a build without --format produces; "slides" (reveal.js decks) is opt-in.
     formats: tuple[str, ...] = ("html", "notebook", "code")
+    # [execute] skip / allow-errors: prog-lang ids (clx.pipeline.execution_policy).
+    execute_skip: tuple[str, ...] = ()
+    allow_errors: tuple[str, ...] = ()
 
 
 DEFAULTS = BuildDefaults()
@@ -96,8 +103,9 @@ def _formats(v: Any) -> tuple[str, ...]:
         raise ValueError(f"expected a non-empty list of formats out of {', '.join(FORMAT_NAMES)}")
     bad = [f for f in v if f not in FORMAT_NAMES]
     if bad:
-        raise ValueError(f"unknown format(s) {', '.join(bad)}; choose from "
-                         f"{', '.join(FORMAT_NAMES)}")
+        raise ValueError(
+            f"unknown format(s) {', '.join(bad)}; choose from {', '.join(FORMAT_NAMES)}"
+        )
     return tuple(dict.fromkeys(v))
 
 
@@ -160,8 +168,8 @@ def _apply(
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
         raise UsageError(f"{path}: cannot read the config file: {e}") from e
-    for table in sorted(set(data) - {"build", "queue"}):
-        warnings.append(f"{path}: unknown setting '{table}' (known: [build], [queue])")
+    for table in sorted(set(data) - {"build", "queue", "execute"}):
+        warnings.append(f"{path}: unknown setting '{table}' (known: [build], [queue], [execute])")
     build = data.get("build", {})
     if not isinstance(build, dict):
         raise UsageError(f"{path}: 'build' must be a table ([build])")
@@ -190,7 +198,38 @@ def _apply(
         if not isinstance(value, str) or not value.startswith(("postgresql://", "postgres://")):
             raise UsageError(f"{path}: queue.url: expected a postgresql:// URL")
         changes["queue_url"] = value
+    changes.update(_execute_table(path, data.get("execute", {}), warnings))
     return replace(base, **changes)
+
+
+_EXECUTE_KEYS = {"skip": "execute_skip", "allow-errors": "allow_errors"}
+
+
+def _execute_table(path: Path, table: Any, warnings: list[str]) -> dict[str, Any]:
+    if not isinstance(table, dict):
+        raise UsageError(f"{path}: 'execute' must be a table ([execute])")
+    changes: dict[str, Any] = {}
+    for key, value in table.items():
+        if key not in _EXECUTE_KEYS:
+            warnings.append(f"{path}: unknown setting 'execute.{key}' (known: skip, allow-errors)")
+            continue
+        try:
+            changes[_EXECUTE_KEYS[key]] = prog_langs(value)
+        except ValueError as e:
+            raise UsageError(f"{path}: execute.{key} = {value!r}: {e}") from e
+    return changes
+
+
+def prog_langs(value: Any) -> tuple[str, ...]:
+    """A list of prog-lang ids (``["java", "cpp"]``), checked and sorted."""
+    from clx.course.languages import LANGUAGES
+
+    if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+        raise ValueError(f"expected a list of languages ({', '.join(LANGUAGES)})")
+    unknown = [v for v in value if v not in LANGUAGES]
+    if unknown:
+        raise ValueError(f"unknown language {unknown[0]!r} (known: {', '.join(LANGUAGES)})")
+    return tuple(sorted(set(value)))
 
 
 def effective(flag_values: Mapping[str, Any], defaults: BuildDefaults) -> BuildDefaults:

@@ -77,6 +77,13 @@ def _add_build_parser(sub: argparse._SubParsersAction) -> None:
         help=f"svg additionally writes an SVG next to every PNG render (default {d.image_format})",
     )
     p.add_argument(
+        "--no-execute",
+        action="append",
+        metavar="LANG",
+        help="build this language's completed/speaker HTML without executing"
+        " (adds to [execute] skip)",
+    )
+    p.add_argument(
         "--write-source-renders",
         action="store_true",
         help="also write diagram renders into the source tree (editor previews)",

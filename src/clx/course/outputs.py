@@ -38,6 +38,8 @@ class NotebookOutput:
     prog_lang: ProgLang
     html: bool
     paths: dict[Variant, Path]
+    evaluate: bool = True  # <topic evaluate="no"> turns execution off
+    skip_errors: bool = False  # <topic skip-errors="yes"> lets cells fail
 
     def page_title(self, lang: str) -> str:
         return Layout.page_title(self.number, self.titles[lang])
@@ -258,14 +260,16 @@ class _Planner:
             for t_idx, ref in enumerate(section.topics):
                 topic = self.course.topics[ref.id]
                 order = (s_idx, t_idx)
-                number = self.add_topic(topic, section, s_idx, order, ref.html, number)
+                number = self.add_topic(topic, section, s_idx, order, ref.html, number,
+                                        evaluate=ref.evaluate, skip_errors=ref.skip_errors)
         self.add_dir_groups()
         self.add_home_pages()
         self.finish()
         return self.plan
 
     def add_topic(
-        self, topic: Topic, section: SectionSpec, s_idx: int, order: tuple, html: bool, number: int
+        self, topic: Topic, section: SectionSpec, s_idx: int, order: tuple, html: bool, number: int,
+        *, evaluate: bool = True, skip_errors: bool = False,
     ) -> int:
         variants = [v for v in all_variants(html, slides=True)
                     if v.format in self.formats and self.focus.variant(v)]
@@ -287,7 +291,8 @@ class _Planner:
             if not paths:
                 continue
             nb = NotebookOutput(
-                topic, f, topic.source_rel(f), section, s_idx, number, titles, pl, html, paths
+                topic, f, topic.source_rel(f), section, s_idx, number, titles, pl, html, paths,
+                evaluate=evaluate, skip_errors=skip_errors,
             )
             self.plan.notebooks.append(nb)
             for p in paths.values():

@@ -33,6 +33,10 @@ class TopicRef:
     id: str
     html: bool
     line: int
+    # <topic evaluate="no">: completed/speaker HTML exported without executing;
+    # <topic skip-errors="yes">: failing cells are warnings and keep their error output.
+    evaluate: bool = True
+    skip_errors: bool = False
 
 
 @dataclass(frozen=True)
@@ -267,10 +271,23 @@ def _read_topic(r: _Reader, t: Node) -> TopicRef | None:
         else:
             value = t.attrs["html"]
             r.error(t, f'invalid html="{value}" on topic \'{tid}\': only false, no or 0 allowed')
+    evaluate = _yes_no(r, t, "evaluate", tid, default=True)
+    skip_errors = _yes_no(r, t, "skip-errors", tid, default=False)
     if not tid:
         r.error(t, "<topic> with an empty id")
         return None
-    return TopicRef(tid, html, t.line)
+    return TopicRef(tid, html, t.line, evaluate=evaluate, skip_errors=skip_errors)
+
+
+def _yes_no(r: _Reader, t: Node, name: str, tid: str, *, default: bool) -> bool:
+    """A ``yes``/``no`` attribute of a topic; anything else is a spec error with its line."""
+    if name not in t.attrs:
+        return default
+    value = t.attrs[name].strip()
+    if value not in ("yes", "no"):
+        r.error(t, f'invalid {name}="{value}" on topic \'{tid}\': only yes or no allowed')
+        return default
+    return value == "yes"
 
 
 def _read_dir_group(r: _Reader, node: Node) -> DirGroupSpec | None:

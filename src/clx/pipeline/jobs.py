@@ -21,6 +21,7 @@ from clx.course.variants import LANGS, Format
 from clx.diagrams.payload import DiagramJobPayload
 from clx.notebooks.model import DEFAULT_MAX_OUTPUT_BYTES
 from clx.notebooks.payload import NotebookJobPayload
+from clx.pipeline.execution_policy import ExecutionPolicy, executed_label
 from clx.pipeline.language_view import ViewMemo, language_view
 from clx.problems import Problem, Severity
 from clx.queue.model import NewJob
@@ -38,6 +39,8 @@ class BuildSettings:
     cell_timeout: float = 120.0
     image_formats: tuple[str, ...] = ("png",)
     max_output_bytes: int = DEFAULT_MAX_OUTPUT_BYTES
+    execute_skip: tuple[str, ...] = ()  # prog-lang ids built unexecuted ([execute] skip)
+    allow_errors: tuple[str, ...] = ()  # prog-lang ids whose cells may fail
 
 
 @dataclass
@@ -94,6 +97,7 @@ class JobPlanner:
         self._renders: set[Path] | None = None
         self._template_texts: dict[str, str] | None = None
         self.views = ViewMemo(course.state_dir / "views.json")
+        self.execution = ExecutionPolicy(settings.execute_skip, settings.allow_errors)
 
     def put(self, path: Path) -> str:
         digest = self._file_hashes.get(path)
@@ -139,6 +143,8 @@ class JobPlanner:
         for d in self.plan.diagrams:
             out.append(self.diagram_job(d))
         self.views.save()
+        for problem in self.execution.problems(self.course.spec.file):
+            (self.plan.errors if problem.is_error else self.plan.warnings).append(problem)
         return out
 
     def notebook_jobs(self, nb: NotebookOutput) -> list[PlannedJob]:
@@ -150,8 +156,10 @@ class JobPlanner:
             self.plan.warnings.append(Problem(f"image not found: {src}", file=nb.source_rel,
                                               line=line, severity=Severity.WARNING))
         jobs = []
+        run = self.execution.of(nb)
         for lang in LANGS:
-            outputs = {v.label: str(p) for v, p in nb.paths.items() if v.lang == lang}
+            outputs = {v.label: str(p) for v, p in nb.paths.items() if v.lang == lang
+                       and not (run.kernel_missing and executed_label(v.label))}
             if not outputs:
                 continue
             # Every HTML page and deck of one notebook and language sits at the same depth.
@@ -173,6 +181,8 @@ class JobPlanner:
                 max_output_bytes=self.settings.max_output_bytes,
                 outputs=outputs,
                 assets_href=assets,
+                execute=run.execute,
+                allow_errors=run.allow_errors,
             ).to_dict()
             payload["file"] = nb.source_rel  # the runtime names this file in problems
             keyed, lines = self.as_seen(payload)

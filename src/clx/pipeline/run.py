@@ -82,6 +82,10 @@ class BuildOptions:
     # per kind to start at most (0: none, remote `clx worker`s do the work; None: all).
     queue_url: str | None = None
     local_workers: int | None = None
+    # prog-lang ids: built without executing ([execute] skip, --no-execute), or whose
+    # cells may fail ([execute] allow-errors); see clx.pipeline.execution_policy.
+    execute_skip: tuple[str, ...] = ()
+    allow_errors: tuple[str, ...] = ()
 
     def focus(self) -> Focus:
         return Focus.of(self.langs, self.kinds, self.formats, self.targets, self.sections)
@@ -105,7 +109,8 @@ def build_settings(opts: BuildOptions) -> BuildSettings:
     """The options that enter cache keys, as the planner takes them."""
     formats = ("png", "svg") if opts.image_format == "svg" else ("png",)
     return BuildSettings(cell_timeout=opts.cell_timeout, image_formats=formats,
-                         max_output_bytes=round(opts.max_output_mb * 1_000_000))
+                         max_output_bytes=round(opts.max_output_mb * 1_000_000,
+                         execute_skip=opts.execute_skip, allow_errors=opts.allow_errors)
 
 
 def plan_jobs(course: Course, opts: BuildOptions) -> tuple[OutputPlan, list[PlannedJob]]:
