@@ -158,8 +158,11 @@ console.log("Done with topic {n}");
 """
 
 
-LANGS_BENCHED = {"python": ("python3", ".py"), "java": ("java", ".java"),
-                 "typescript": ("deno", ".ts")}
+LANGS_BENCHED = {
+    "python": ("python3", ".py"),
+    "java": ("java", ".java"),
+    "typescript": ("deno", ".ts"),
+}
 
 
 def source_in(prog_lang: str, n: int) -> NotebookSource:
@@ -188,16 +191,25 @@ def main() -> int:
     parser.add_argument("--notebooks", type=int, default=20)
     parser.add_argument("--parallel", type=int, default=1, choices=(1, 2))
     parser.add_argument("--spares", type=int, default=1, help="spare kernels kept booting")
-    parser.add_argument("--lang", action="append", choices=sorted(LANGS_BENCHED),
-                        help="notebook language (repeatable; default python)")
+    parser.add_argument(
+        "--lang",
+        action="append",
+        choices=sorted(LANGS_BENCHED),
+        help="notebook language (repeatable; default python)",
+    )
     args = parser.parse_args()
     langs = list(dict.fromkeys(args.lang or ["python"]))
     figures = [measure(prog_lang, args) for prog_lang in langs]
     if len(langs) == 1:
         print(figures[0])
     else:
-        print(" ".join(f"{lang}_{pair}" for lang, line in zip(langs, figures, strict=True)
-                       for pair in line.split()))
+        print(
+            " ".join(
+                f"{lang}_{pair}"
+                for lang, line in zip(langs, figures, strict=True)
+                for pair in line.split()
+            )
+        )
     return 0
 
 
@@ -229,8 +241,10 @@ def measure(prog_lang: str, args: argparse.Namespace) -> str:
         kernels = executor.pool.started
 
     per = elapsed / args.notebooks
-    print(f"{prog_lang}: {args.notebooks} notebooks x 14 variants: {elapsed:.2f} s"
-          f" ({per:.3f} s per notebook)")
+    print(
+        f"{prog_lang}: {args.notebooks} notebooks x 14 variants: {elapsed:.2f} s"
+        f" ({per:.3f} s per notebook)"
+    )
     return (
         f"notebooks={args.notebooks} variants={14 * args.notebooks} parallel={args.parallel} "
         f"spares={args.spares} "

@@ -26,6 +26,7 @@ from clx.course.outputs import NotebookOutput
 from clx.course.variants import Variant
 from clx.problems import Category, Problem, Severity
 
+
 def installed_kernel_names() -> set[str]:
     """Kernelspec names Jupyter finds for this environment (reads kernel.json folders)."""
     from jupyter_client.kernelspec import KernelSpecManager
