@@ -109,7 +109,7 @@ def build_settings(opts: BuildOptions) -> BuildSettings:
     """The options that enter cache keys, as the planner takes them."""
     formats = ("png", "svg") if opts.image_format == "svg" else ("png",)
     return BuildSettings(cell_timeout=opts.cell_timeout, image_formats=formats,
-                         max_output_bytes=round(opts.max_output_mb * 1_000_000,
+                         max_output_bytes=round(opts.max_output_mb * 1_000_000),
                          execute_skip=opts.execute_skip, allow_errors=opts.allow_errors)
 
 
