@@ -90,8 +90,11 @@ class _OrderTolerantClient(NotebookClient):
     Deno's kernel (2.x) sometimes publishes a cell's ``idle`` status before that cell's
     stream and result messages; nbclient stops listening at ``idle`` and drops them, so
     a cell's output was missing now and then. This client keeps listening for
-    ``output_grace`` seconds of quiet after ``idle`` and files any message whose parent
-    is an earlier cell under that cell. With a grace of 0 it behaves like nbclient.
+    ``output_grace`` seconds of quiet after ``idle`` (ten times as long after the last
+    code cell, when nothing else would catch a straggler) and files any message whose
+    parent is an earlier cell under that cell, merging its streams again as nbclient
+    does, so the notebook does not depend on when a message arrived. With a grace of 0
+    it behaves like nbclient.
     """
 
     output_grace: float = 0.0
@@ -99,22 +102,26 @@ class _OrderTolerantClient(NotebookClient):
     def __init__(self, *args: Any, **kw: Any) -> None:
         super().__init__(*args, **kw)
         self._cells_by_msg: dict[str, tuple[NotebookNode, int]] = {}
+        self._late: set[int] = set()
 
     async def _async_poll_output_msg(
         self, parent_msg_id: str, cell: NotebookNode, cell_index: int
     ) -> None:
         assert self.kc is not None
         self._cells_by_msg[parent_msg_id] = (cell, cell_index)
+        last = cell_index == max(i for i, c in enumerate(self.nb.cells) if c.cell_type == "code")
+        grace = self.output_grace * (10 if last else 1)
         done = False
         while True:
             try:
-                timeout = self.output_grace if done else None
-                msg = await self.kc.iopub_channel.get_msg(timeout=timeout)
+                msg = await self.kc.iopub_channel.get_msg(timeout=grace if done else None)
             except Empty:
-                return  # quiet for the whole grace after idle
+                break  # quiet for the whole grace after idle
             origin = self._cells_by_msg.get(msg["parent_header"].get("msg_id"))
             if origin is None:
                 continue
+            if origin[1] != cell_index:
+                self._late.add(origin[1])
             try:
                 self.process_message(msg, *origin)
             except CellExecutionComplete:
@@ -122,6 +129,23 @@ class _OrderTolerantClient(NotebookClient):
                     if self.output_grace <= 0:
                         return
                     done = True
+        for index in sorted(self._late):
+            _merge_streams(self.nb.cells[index])
+        self._late.clear()
+
+
+def _merge_streams(cell: NotebookNode) -> None:
+    """One output per stream name, in first-seen order (nbclient's ``coalesce_streams``)."""
+    merged: list[NotebookNode] = []
+    streams: dict[str, NotebookNode] = {}
+    for output in cell.get("outputs", []):
+        if output.get("output_type") == "stream":
+            if output["name"] in streams:
+                streams[output["name"]]["text"] += output["text"]
+                continue
+            streams[output["name"]] = output
+        merged.append(output)
+    cell.outputs = merged
 
 
 class Executor:
