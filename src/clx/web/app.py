@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import json
 import logging
 from collections.abc import AsyncIterator
@@ -161,6 +162,21 @@ def resolve_output(output_root: Path, rel: str) -> Path | None:
     return p if p.is_file() else None
 
 
+def allowed_hosts(host: str) -> list[str]:
+    """The Host header values served when bound to ``host``: the loopback names for a
+    loopback address (any of 127.0.0.0/8), the address itself otherwise; anything only
+    for an unspecified address (0.0.0.0, ::), which every name of the machine reaches."""
+    bare = host.strip("[]")
+    try:
+        ip = ipaddress.ip_address(bare)
+    except ValueError:
+        return [*LOOPBACK_NAMES] if host in LOOPBACK_NAMES else [host]
+    if ip.is_unspecified:
+        return ["*"]
+    own = [f"[{bare}]", bare] if ip.version == 6 else [bare]
+    return [*LOOPBACK_NAMES, *own] if ip.is_loopback else own
+
+
 def create_app(hub: StatusHub, output_root: Path, *, host: str = "127.0.0.1") -> Starlette:
     page = (STATIC / "index.html").read_bytes()
 
@@ -179,8 +195,7 @@ def create_app(hub: StatusHub, output_root: Path, *, host: str = "127.0.0.1") ->
             return _refused()
         return FileResponse(p)
 
-    loopback = host in LOOPBACK_NAMES
-    allowed = [*LOOPBACK_NAMES] if loopback else ["*"]
+    allowed = allowed_hosts(host)
     return Starlette(
         routes=[
             Route("/", index),
