@@ -93,22 +93,28 @@ def check_python() -> Iterable[Finding]:
     yield Finding("clx", True, f"{metadata.version('clx')} (Python {sys.version.split()[0]})")
 
 
-@check
-def check_notebook_kernel() -> Iterable[Finding]:
-    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+# The kernels clx's set-up installs, and what needs each (docs/languages.md).
+_SET_UP_KERNELS = {
+    "python3": ("executed HTML of Python", f"{sys.executable} -m pip install ipykernel"),
+    "java": ("executed HTML of Java", "scripts/setup.sh (jjava from PyPI, a JDK with jshell)"),
+    "deno": ("executed HTML of TypeScript", "scripts/setup.sh (deno from npm)"),
+}
 
-    try:
-        spec = KernelSpecManager().get_kernel_spec("python3")
-    except NoSuchKernel:
-        yield Finding(
-            "python3 kernel",
-            False,
-            "no kernelspec python3",
-            f"{sys.executable} -m pip install ipykernel",
-            "executed HTML of Python",
-        )
-        return
-    yield Finding("python3 kernel", True, " ".join(spec.argv[:1]))
+
+@check
+def check_notebook_kernels() -> Iterable[Finding]:
+    """Every Jupyter kernel found, with its version; the set-up's three must be there."""
+    from clx.notebooks.kernelspecs import installed_kernels
+
+    found = {k.name: k for k in installed_kernels()}
+    for name, (needed_for, fix) in _SET_UP_KERNELS.items():
+        kernel = found.pop(name, None)
+        if kernel is None:
+            yield Finding(f"{name} kernel", False, f"no kernelspec {name}", fix, needed_for)
+        else:
+            yield Finding(f"{name} kernel", True, f"{kernel.version} ({kernel.resource_dir})")
+    for name, kernel in sorted(found.items()):
+        yield Finding(f"{name} kernel", True, f"{kernel.version} ({kernel.resource_dir})")
 
 
 @check
