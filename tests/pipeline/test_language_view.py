@@ -127,3 +127,9 @@ def test_cells_are_the_parsers_cells_not_every_marker_like_line() -> None:
         edited = text.replace(old, new)
         assert parsed_de(edited) != parsed_de(text)
         assert view(edited, "de").digest != view(text, "de").digest, text
+
+
+def test_a_jupytext_header_no_cell_holds_is_seen() -> None:
+    header = "# ---\n# jupyter:\n#   kernelspec:\n#     name: python3\n# ---\n\n"
+    other = header.replace("python3", "python2")
+    assert view(header + TEXT, "de").digest != view(other + TEXT, "de").digest

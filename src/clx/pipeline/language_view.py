@@ -43,7 +43,7 @@ from clx.store import atomic_write
 log = logging.getLogger(__name__)
 _MEMO_KEEP_SECONDS = 30 * 86400  # views no plan has asked for in this long are forgotten
 # Bump when the view is computed differently: remembered views are then computed again.
-_VIEW_VERSION = 2
+_VIEW_VERSION = 3
 
 
 @dataclass(frozen=True)
@@ -138,7 +138,15 @@ def _filtered(expanded: Expanded, cells: list[RawCell], lang: str) -> tuple[list
     kept_sources = {c.source for c in cells if not is_other(c)}
     view: list[object] = []
     where: list[int] = []
+
+    def keep(start: int, end: int) -> None:
+        view.extend(lines[start:end])
+        where.extend(expanded.source_line(i) for i in range(start, end))
+
+    covered = 0
     for c in cells:
+        keep(covered, c.start)  # lines no cell holds (a Jupytext header) are kept
+        covered = max(covered, c.end)
         if is_other(c):
             source = c.source
             view.append(
@@ -151,8 +159,8 @@ def _filtered(expanded: Expanded, cells: list[RawCell], lang: str) -> tuple[list
             )
             where.append(expanded.source_line(c.start))
         else:
-            view.extend(lines[c.start : c.end])
-            where.extend(expanded.source_line(i) for i in range(c.start, c.end))
+            keep(c.start, c.end)
+    keep(covered, len(lines))
     return view, where
 
 
