@@ -298,3 +298,14 @@ def test_failure_excerpt_without_a_line_starts_at_the_cell(executor, settings):
 
 
 VARIANT_COMPLETED = Variant("de", Format.HTML, Kind.COMPLETED)
+
+
+def test_a_missing_package_names_the_interpreter_to_install_into(executor, settings):
+    import sys
+
+    text = HEADER + "# %%\nimport clx_no_such_package.sub\n"
+    result = render(executor, settings, text)
+    [problem] = errors(result)
+    assert problem.message.startswith("ModuleNotFoundError: No module named 'clx_no_such_package")
+    assert f"{sys.executable} -m pip install clx_no_such_package" in problem.message
+    assert problem.line == 5

@@ -30,6 +30,7 @@ from clx.course.variants import Format, Kind, Variant
 from clx.notebooks import formats, slides, tags
 from clx.notebooks.cells import ParseError, SourceCell, parse_cells
 from clx.notebooks.execution import CellFailed, Executor, KernelFailed, cell_line_offset
+from clx.notebooks.hints import missing_module_hint
 from clx.notebooks.kernels import KernelMissing
 from clx.notebooks.model import LanguageResult, NotebookSettings, NotebookSource
 from clx.notebooks.output_limit import bound_outputs, megabytes
@@ -344,7 +345,9 @@ class _LanguageJob:
         offset = failure.line_offset
         line = origin.body_line(offset) if offset else origin.line
         detail = _cell_excerpt(source_lines, origin, offset, failure.message) or None
-        self.collector.fail(variants, failure.message, line=line, detail=detail)
+        hint = missing_module_hint(failure.message, self.src.prog_lang)
+        message = f"{failure.message} ({hint})" if hint else failure.message
+        self.collector.fail(variants, message, line=line, detail=detail)
 
     # -- helpers ------------------------------------------------------------------------------
 
