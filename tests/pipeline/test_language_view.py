@@ -133,3 +133,9 @@ def test_a_jupytext_header_no_cell_holds_is_seen() -> None:
     header = "# ---\n# jupyter:\n#   kernelspec:\n#     name: python3\n# ---\n\n"
     other = header.replace("python3", "python2")
     assert view(header + TEXT, "de").digest != view(other + TEXT, "de").digest
+
+
+def test_a_lang_value_that_is_no_string_is_a_cell_of_no_language() -> None:
+    # the engine warns about it (it appears in no output); the view keeps it whole
+    odd = TEXT.replace('lang="en"', 'lang=["en"]')
+    assert view(odd, "de").digest != view(odd.replace("Hello", "Hi"), "de").digest

@@ -133,7 +133,8 @@ def _filtered(expanded: Expanded, cells: list[RawCell], lang: str) -> tuple[list
     others = {other for other in LANGS if other != lang}
 
     def is_other(c: RawCell) -> bool:
-        return c.metadata.get("lang") in others
+        value = c.metadata.get("lang")  # any JSON value: lang=["en"] is a list
+        return isinstance(value, str) and value in others
 
     kept_sources = {c.source for c in cells if not is_other(c)}
     view: list[object] = []
