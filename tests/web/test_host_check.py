@@ -22,13 +22,16 @@ def _status(port: int, bind: str, host_header: str) -> int:
         conn.close()
 
 
-@pytest.mark.parametrize("bind", ["127.0.0.1", "127.0.0.2"])
+@pytest.mark.parametrize("bind", ["127.0.0.1", "127.0.0.2", "[::1]"])
 def test_only_the_bound_addresses_names_are_served(tmp_path: Path, bind: str) -> None:
     info = CourseInfo(spec="c.xml", name="C", output_root=tmp_path)
     server = LiveServer(StatusCollector(tmp_path / "none.db", info), tmp_path, host=bind)
-    server.start()
+    url = server.start()
+    bind = bind.strip("[]")
     try:
-        assert _status(server.port, bind, f"{bind}:{server.port}") == 200
+        assert url.startswith("http://127.0.0.") or url.startswith("http://[::1]:")
+        named = f"[{bind}]" if ":" in bind else bind
+        assert _status(server.port, bind, f"{named}:{server.port}") == 200
         assert _status(server.port, bind, f"localhost:{server.port}") == 200
         assert _status(server.port, bind, "evil.example") == 400
         assert _status(server.port, bind, f"evil.example:{server.port}") == 400

@@ -56,7 +56,7 @@ class LiveServer:
         interval: float = 0.25,
     ) -> None:
         self.hub = StatusHub(collector, interval=interval)
-        self.host = host
+        self.host = host.strip("[]")  # "[::1]" as written in a URL binds ::1
         self.port = port
         self.output_root = output_root
         self._server: uvicorn.Server | None = None
