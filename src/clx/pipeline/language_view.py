@@ -19,7 +19,8 @@ with problems is only used while its lines are still right (clx.pipeline.run).
 When a template fails, the view is the raw source (and every course template): the key
 is then as strict as it was.
 
-Expanding every notebook twice per format costs about 2 ms a job at each plan, so
+Expanding a notebook per format and reading its cells with Jupytext (once per distinct
+expansion) costs a few milliseconds a job, so
 ``ViewMemo`` remembers views in ``.clx/views.json`` by a hash of everything they are
 computed from; an unchanged rebuild expands nothing.
 """
@@ -97,6 +98,7 @@ def language_view(
     origins: list[object] = []
     used: set[str] = set()
     jupytext_format = LANGUAGES[prog_lang].jupytext_format
+    parsed: dict[str, list[RawCell]] = {}
     for fmt in formats:
         expanded = expand(
             text,
@@ -113,10 +115,12 @@ def language_view(
         )
         if not isinstance(expanded, Expanded):
             return LanguageView(_sha(["raw", text]), _sha([]), None)
-        try:
-            cells = raw_cells(expanded.text, jupytext_format)
-        except Exception:  # the engine falls back to guessing cells: keep every line
-            return LanguageView(_sha(["raw", text]), _sha([]), None)
+        cells = parsed.get(expanded.text)  # the formats mostly expand alike: read once
+        if cells is None:
+            try:
+                cells = parsed[expanded.text] = raw_cells(expanded.text, jupytext_format)
+            except Exception:  # the engine falls back to guessing cells: keep every line
+                return LanguageView(_sha(["raw", text]), _sha([]), None)
         used.update(expanded.templates_used)
         kept, lines = _filtered(expanded, cells, lang)
         views.append([str(fmt), kept])
