@@ -41,6 +41,9 @@ def test_set_up_installed_the_three_kernels_with_versions() -> None:
     assert re.fullmatch(r"ipykernel \d+\.\d+\.\d+", kernels["python3"].version)
     assert re.fullmatch(r"jjava \S+ on openjdk \d+[.\d]*", kernels["java"].version)
     assert re.fullmatch(r"deno \d+\.\d+\.\d+", kernels["deno"].version)
+    # set-up starts jjava's kernel JVM directly (no launcher JVM), with quick-start options
+    assert "-XX:TieredStopAtLevel=1" in kernels["java"].argv
+    assert not any(a.endswith("jjava-launcher.jar") for a in kernels["java"].argv)
     # kernelspecs live in the venv's own Jupyter folder, never the user's home
     for name in ("java", "deno"):
         assert Path(kernels[name].resource_dir).is_relative_to(sys.prefix), kernels[name]

@@ -80,7 +80,7 @@ LANGUAGES: dict[str, ProgLang] = {
                 "name": "typescript", "file_extension": ".ts", "mimetype": "text/typescript",
                 "codemirror_mode": "typescript", "pygments_lexer": "typescript",
             }),
-            output_grace=0.05,
+            output_grace=0.03,
         ),
         ProgLang(
             "rust", ".rs", "//", "rs:percent", "rust", "Rust", "Rust",

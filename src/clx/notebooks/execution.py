@@ -90,7 +90,7 @@ class _OrderTolerantClient(NotebookClient):
     Deno's kernel (2.x) sometimes publishes a cell's ``idle`` status before that cell's
     stream and result messages; nbclient stops listening at ``idle`` and drops them, so
     a cell's output was missing now and then. This client keeps listening for
-    ``output_grace`` seconds of quiet after ``idle`` (ten times as long after the last
+    ``output_grace`` seconds of quiet after ``idle`` (five times as long after the last
     code cell, when nothing else would catch a straggler) and files any message whose
     parent is an earlier cell under that cell, merging its streams again as nbclient
     does, so the notebook does not depend on when a message arrived. With a grace of 0
@@ -110,7 +110,7 @@ class _OrderTolerantClient(NotebookClient):
         assert self.kc is not None
         self._cells_by_msg[parent_msg_id] = (cell, cell_index)
         last = cell_index == max(i for i, c in enumerate(self.nb.cells) if c.cell_type == "code")
-        grace = self.output_grace * (10 if last else 1)
+        grace = self.output_grace * (5 if last else 1)
         done = False
         while True:
             try:
