@@ -105,3 +105,19 @@ def test_missing_kernel_is_one_error_per_language_remembered_until_kernels_chang
     assert warning.message.startswith("rust notebooks are not executed")
     page = html_of(spec, out, "slides_two", Kind.COMPLETED).read_text("utf-8")
     assert 'class="output_area"' not in page and "let" in page
+
+
+def test_the_kernel_that_runs_a_notebook_is_an_ingredient_of_its_key(tmp_path) -> None:
+    from clx.notebooks.kernelspecs import kernel_identity
+    from clx.pipeline.run import plan_jobs
+
+    root = write_tree(tmp_path / "course", FILES)
+    spec = root / "course-specs" / "course.xml"
+    course = load_course(spec, output_root=tmp_path / "out")
+    _, planned = plan_jobs(course, BuildOptions(spec=spec, output_root=tmp_path / "out"))
+    kernels = {p.source_rel.rsplit("/", 1)[1]: p.job.payload["kernel"] for p in planned
+               if p.job.kind == "notebook"}
+    assert kernels["slides_records.java"] == kernel_identity("java") != ""
+    assert kernels["slides_plain.java"] == ""  # evaluate="no": no kernel runs it
+    assert kernels["slides_one.rs"] == ""  # not installed
+    assert all("kernel" in p.ingredients for p in planned if p.job.kind == "notebook")

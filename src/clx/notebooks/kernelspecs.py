@@ -28,6 +28,7 @@ import json
 import subprocess
 import sys
 from dataclasses import dataclass
+from functools import cache
 from importlib import metadata
 from pathlib import Path
 
@@ -126,6 +127,42 @@ def installed_kernels() -> list[InstalledKernel]:
             )
         )
     return found
+
+
+@cache
+def kernel_identity(name: str) -> str:
+    """A short digest of what runs kernel ``name``: an ingredient of the cache keys, so
+    installing or upgrading a kernel re-runs exactly the notebooks of its language.
+
+    Cheap enough for every build (no process is started): the kernelspec's files and
+    the executable it runs, by name, size and modification time; for ipykernel also the
+    interpreter's version and its ipykernel version. "" when the kernel is missing.
+    """
+    import hashlib
+    import shutil
+
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    try:
+        spec = KernelSpecManager().get_kernel_spec(name)
+    except NoSuchKernel:
+        return ""
+    h = hashlib.sha256(json.dumps(spec.to_dict(), sort_keys=True).encode())
+    folder = Path(spec.resource_dir)
+    for p in sorted(folder.iterdir()) if folder.is_dir() else []:
+        if p.is_file():
+            st = p.stat()
+            h.update(f"{p.name}:{st.st_size}:{st.st_mtime_ns}".encode())
+    program = spec.argv[0] if spec.argv else ""
+    if program in ("python", "python3") or any("ipykernel" in a for a in spec.argv[:4]):
+        h.update(f"{sys.executable}:{sys.version}:{_dist_version('ipykernel')}".encode())
+    else:
+        found = shutil.which(program)
+        if found:
+            real = Path(found).resolve()
+            st = real.stat()
+            h.update(f"{real}:{st.st_size}:{st.st_mtime_ns}".encode())
+    return h.hexdigest()[:16]
 
 
 def kernel_version(argv: tuple[str, ...], resource_dir: Path) -> str:

@@ -19,6 +19,7 @@ from clx.course.outputs import DiagramOutput, NotebookOutput, OutputPlan
 from clx.course.topics import Topic, TopicFinder
 from clx.course.variants import LANGS, Format
 from clx.diagrams.payload import DiagramJobPayload
+from clx.notebooks.kernelspecs import kernel_identity
 from clx.notebooks.model import DEFAULT_MAX_OUTPUT_BYTES
 from clx.notebooks.payload import NotebookJobPayload
 from clx.pipeline.execution_policy import ExecutionPolicy, executed_label
@@ -185,6 +186,8 @@ class JobPlanner:
                 allow_errors=run.allow_errors,
             ).to_dict()
             payload["file"] = nb.source_rel  # the runtime names this file in problems
+            # What runs the kernel (clx.notebooks.kernelspecs): a new kernel re-runs the job.
+            payload["kernel"] = kernel_identity(nb.prog_lang.kernel_name) if run.execute else ""
             keyed, lines = self.as_seen(payload)
             key = cache_key("notebook", keyed, self.versions)
             job = NewJob("notebook", payload, key, tuple(sorted(outputs.values())))
