@@ -158,6 +158,7 @@ class StatusCollector:
         if session != self._session:
             self._session, self._cursor = session, 0
             self._finished.clear()
+            self._info.clear()  # job ids of another build are not asked for again
         batch = q.finished_since(session, self._cursor)
         self._cursor = batch.cursor
         for job in batch.jobs:
