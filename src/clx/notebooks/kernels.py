@@ -68,8 +68,7 @@ INSTALL_HINTS: dict[str, str] = {
     " && dotnet interactive jupyter install",
     "java": "run scripts/setup.sh, or: pip install jjava (it needs a JDK with jshell, e.g."
     " apt-get install openjdk-17-jdk-headless)",
-    "deno": "run scripts/setup.sh, or: npm install --prefix <venv> deno"
-    " && python -m clx.notebooks.kernelspecs --install",
+    "deno": "run clx setup (it installs Deno from npm and its kernelspec)",
     "rust": "install evcxr: cargo install evcxr_jupyter && evcxr_jupyter --install",
 }
 

@@ -35,9 +35,18 @@ from pathlib import Path
 DENO_KERNEL = "deno"
 
 
+_DENO_IN_PREFIX = Path("node_modules") / "deno" / "deno"
+
+
 def deno_binary(prefix: Path | None = None) -> Path:
-    """Where the ``deno`` npm package puts its binary under the venv prefix."""
-    return Path(prefix or sys.prefix) / "node_modules" / "deno" / "deno"
+    """Where the ``deno`` npm package puts its binary: under ``prefix`` if given, else
+    under the first tool prefix that has it (``clx.toolhome``: the venv of a checkout,
+    the per-user tool folder of `clx setup`), else under the venv."""
+    if prefix is None:
+        from clx.toolhome import first_with
+
+        prefix = first_with(_DENO_IN_PREFIX) or Path(sys.prefix)
+    return Path(prefix) / _DENO_IN_PREFIX
 
 
 def kernels_folder(prefix: Path | None = None) -> Path:
@@ -45,9 +54,13 @@ def kernels_folder(prefix: Path | None = None) -> Path:
     return Path(prefix or sys.prefix) / "share" / "jupyter" / "kernels"
 
 
-def install_deno_kernelspec(prefix: Path | None = None) -> Path | None:
-    """Write the ``deno`` kernelspec for the venv's Deno binary; None if there is none."""
-    binary = deno_binary(prefix)
+def install_deno_kernelspec(
+    prefix: Path | None = None, *, binary: Path | None = None
+) -> Path | None:
+    """Write the ``deno`` kernelspec into ``prefix``'s kernel folder (default: this
+    environment's) for ``binary`` (default: the Deno found as ``deno_binary`` says);
+    None if there is no Deno binary."""
+    binary = binary or deno_binary(prefix)
     if not binary.is_file():
         return None
     folder = kernels_folder(prefix) / DENO_KERNEL
