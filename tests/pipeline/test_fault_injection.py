@@ -18,7 +18,7 @@ import psutil
 
 from clxtest import notebook, write_tree
 
-DECKS = 12
+DECKS = 20
 PUML = "@startuml\nAlice -> Bob: hello {n}\n@enduml\n"
 DRAWIO = (
     '<mxfile host="clx-tests"><diagram id="p0" name="Seite 1"><mxGraphModel><root>'
