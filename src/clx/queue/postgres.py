@@ -55,6 +55,12 @@ from clx.queue.model import (
     WorkerRecord,
     WorkerState,
 )
+from clx.queue.rows import JSON_OPTIONS as _JSON_OPTIONS
+from clx.queue.rows import decode as _decode
+from clx.queue.rows import dump_optional as _dump_optional
+from clx.queue.rows import encode as _encode
+from clx.queue.rows import job_record
+from clx.queue.rows import load_error as _load_error
 
 log = logging.getLogger(__name__)
 
@@ -62,9 +68,6 @@ T = TypeVar("T")
 
 WORK_CHANNEL = "clx_work"
 FINISHED_CHANNEL = "clx_finished"
-
-_JSON_OPTIONS = orjson.OPT_NON_STR_KEYS
-_decode = orjson.loads
 
 # The engine's "now": the test clock's value when one is given, else the server's.
 NOW = "coalesce(%(now)s::timestamptz, statement_timestamp())"
@@ -114,44 +117,12 @@ def _delete_jobs(db: psycopg.Connection, keys: Sequence[int]) -> None:
         )
 
 
-def _encode(value: Any) -> str:
-    return orjson.dumps(value, option=_JSON_OPTIONS).decode()
-
-
-def _dump_optional(value: Mapping[str, Any] | None) -> str | None:
-    return None if value is None else _encode(dict(value))
-
-
-def _load_error(text: str | None) -> JobError | None:
-    return None if text is None else JobError.from_dict(_decode(text))
-
-
 def _utc(t: datetime | None) -> datetime | None:
     return None if t is None else t.astimezone(UTC)
 
 
 def _job_record(row: Sequence[Any], payload: str | None = None) -> JobRecord:
-    return JobRecord(
-        id=row[0],
-        session=row[1],
-        kind=row[2],
-        state=JobState(row[3]),
-        priority=row[4],
-        cache_key=row[5],
-        outputs=tuple(_decode(row[6])),
-        attempts=row[7],
-        max_attempts=row[8],
-        worker_id=row[9],
-        lease_token=row[10],
-        lease_expires=_utc(row[11]),
-        not_before=_utc(row[12]),
-        result=None if row[13] is None else _decode(row[13]),
-        error=_load_error(row[14]),
-        created_at=_utc(row[15]),  # type: ignore[arg-type]
-        started_at=_utc(row[16]),
-        finished_at=_utc(row[17]),
-        payload=None if payload is None else _decode(payload),
-    )
+    return job_record(row, _utc, payload)
 
 
 def _retryable(exc: BaseException, conn: psycopg.Connection | None) -> bool:

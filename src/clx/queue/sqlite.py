@@ -49,18 +49,12 @@ from clx.queue.model import (
     parse_time,
     utc_now,
 )
-
-# Like the standard library, accept non-string keys (written as strings).
-_JSON_OPTIONS = orjson.OPT_NON_STR_KEYS
-
-
-def _encode(value: Any) -> str:
-    """Compact JSON text; orjson, because encoding every payload of a bulk enqueue with
-    the standard library took about a third of its time."""
-    return orjson.dumps(value, option=_JSON_OPTIONS).decode()
-
-
-_decode = orjson.loads
+from clx.queue.rows import JSON_OPTIONS as _JSON_OPTIONS
+from clx.queue.rows import decode as _decode
+from clx.queue.rows import dump_optional as _dump_optional
+from clx.queue.rows import encode as _encode
+from clx.queue.rows import job_record
+from clx.queue.rows import load_error as _load_error
 
 # Enqueues of at least this many new jobs leave the WAL checkpoint to a background thread
 # (see clx.queue.checkpoint); smaller ones rarely fill the log and commit as usual.
@@ -197,36 +191,8 @@ def _marks(n: int) -> str:
     return ",".join("?" * n)
 
 
-def _dump_optional(value: Mapping[str, Any] | None) -> str | None:
-    return None if value is None else _encode(dict(value))
-
-
-def _load_error(text: str | None) -> JobError | None:
-    return None if text is None else JobError.from_dict(_decode(text))
-
-
 def _job_record(row: Sequence[Any], payload: str | None = None) -> JobRecord:
-    return JobRecord(
-        id=row[0],
-        session=row[1],
-        kind=row[2],
-        state=JobState(row[3]),
-        priority=row[4],
-        cache_key=row[5],
-        outputs=tuple(_decode(row[6])),
-        attempts=row[7],
-        max_attempts=row[8],
-        worker_id=row[9],
-        lease_token=row[10],
-        lease_expires=parse_time(row[11]),
-        not_before=parse_time(row[12]),
-        result=None if row[13] is None else _decode(row[13]),
-        error=_load_error(row[14]),
-        created_at=parse_time(row[15]),  # type: ignore[arg-type]
-        started_at=parse_time(row[16]),
-        finished_at=parse_time(row[17]),
-        payload=None if payload is None else _decode(payload),
-    )
+    return job_record(row, parse_time, payload)
 
 
 class SqliteQueue(Queue):
