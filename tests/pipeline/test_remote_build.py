@@ -82,14 +82,49 @@ def test_returned_outputs_land_only_on_the_paths_planned_for_the_job(tmp_path):
     blobs = FileBlobs(tmp_path / "blobs")
     page, stray = tmp_path / "out" / "page.html", tmp_path / "elsewhere.txt"
     good, bad = blobs.put(b"<p>page</p>"), blobs.put(b"not asked for")
+    # The outputs stored with the job are not trusted (anyone with rights on the database
+    # could change them): only the build's own plan for the job counts.
     job = JobRecord(
         id=1, session="s", kind="notebook", state=JobState.SUCCEEDED, priority=0,
-        cache_key="k", outputs=(str(page),), attempts=1, max_attempts=3, worker_id="w",
+        cache_key="k", outputs=(str(page), str(stray)), attempts=1, max_attempts=3,
+        worker_id="w",
         lease_token=None, lease_expires=None, not_before=None,
         result={"files": [str(page), str(stray)], "blobs": {str(page): good, str(stray): bad}},
         error=None, created_at=datetime.now(UTC), started_at=None, finished_at=None,
     )
-    problems = land_outputs(job, blobs)
+    problems = land_outputs(job, blobs, [str(page)])
     assert page.read_bytes() == b"<p>page</p>" and not stray.exists()
     assert job.result["written"] == [str(page)]
     assert len(problems) == 1 and "not asked for" in problems[0].message
+    assert job.result["landing_failed"]  # the build counts it failed and never caches it
+
+
+def test_an_output_that_cannot_be_fetched_fails_the_job_instead_of_caching_old_bytes(tmp_path):
+    from datetime import UTC, datetime
+
+    from clx.blobs import FileBlobs
+    from clx.pipeline.jobs import PlannedJob
+    from clx.pipeline.remote import land_outputs
+    from clx.pipeline.report import BuildReport
+    from clx.pipeline.run import _result_of
+    from clx.queue import JobRecord, JobState, NewJob
+
+    blobs = FileBlobs(tmp_path / "blobs")
+    page = tmp_path / "out" / "page.html"
+    page.parent.mkdir()
+    page.write_bytes(b"<p>last build</p>")
+    job = JobRecord(
+        id=1, session="s", kind="notebook", state=JobState.SUCCEEDED, priority=0,
+        cache_key="k", outputs=(str(page),), attempts=1, max_attempts=3, worker_id="w",
+        lease_token=None, lease_expires=None, not_before=None,
+        result={"files": [str(page)], "blobs": {str(page): "0" * 64}},
+        error=None, created_at=datetime.now(UTC), started_at=None, finished_at=None,
+    )
+    problems = land_outputs(job, blobs, [str(page)])
+    assert len(problems) == 1 and str(page) in problems[0].message
+    assert page.read_bytes() == b"<p>last build</p>"
+    report = BuildReport()
+    report.finished[1] = job
+    planned = PlannedJob(NewJob("notebook", {}, "k"), "slides_a.py", {}, {}, job_id=1)
+    r = _result_of(planned, report)
+    assert r.state == "failed" and r.written == set()

@@ -81,7 +81,7 @@ def test_kill_9_mid_job_reruns_it_within_one_lease_and_fences_the_dead_claim(
     assert queue.fail(job_id, dead.lease_token, rec.error or _infra()) is False
     if engine == "postgresql":  # the worker returned the bytes; the build writes them
         assert not page.exists() and list(rec.result["blobs"]) == [str(page)]
-        assert land_outputs(rec, PostgresBlobs(queue)) == []
+        assert land_outputs(rec, PostgresBlobs(queue), rec.outputs) == []
     assert rec.result["written"] == [str(page)]
     assert page.read_text() == "<p>slide</p>" * 1000
     dead_row = next(w for w in queue.workers(session) if w.id == victim.id)

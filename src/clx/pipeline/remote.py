@@ -3,8 +3,9 @@
 Workers on other hosts share no file system with the build. Before submitting, the build
 uploads the input blobs its jobs name (only those the server lacks). A worker returns each
 output as a blob (``result["blobs"]``: output path → digest); the build writes them into
-the output tree atomically, and only to paths the job was planned to write, so a worker
-can never make the build write elsewhere.
+the output tree atomically, and only to the paths its own plan gave the job (not the
+outputs stored with the job, which anyone with rights on the database could change), so a
+worker can never make the build write elsewhere.
 """
 
 from __future__ import annotations
@@ -23,15 +24,18 @@ def publish_inputs(local: FileBlobs, remote: Blobs, digests: Iterable[str]) -> i
     return upload(local, remote, digests)
 
 
-def land_outputs(job: JobRecord, blobs: Blobs) -> list[Problem]:
-    """Write the output blobs of a finished job; record them in ``result["written"]``.
+def land_outputs(job: JobRecord, blobs: Blobs, planned_outputs: Iterable[str]) -> list[Problem]:
+    """Write the output blobs of a finished job to the paths of ``planned_outputs`` (the
+    build's plan for it); record them in ``result["written"]``, and mark the result
+    ``landing_failed`` when one could not be fetched or written, so that the job counts
+    as failed and is never cached with what an earlier build left at that path.
 
     Returns problems for outputs that could not be fetched or written (the build
     reports them and goes on)."""
     result = job.result
     if not result or not result.get("blobs"):
         return []
-    planned = set(job.outputs)
+    planned = set(planned_outputs)
     written: list[str] = []
     problems: list[Problem] = []
     file = (job.payload or {}).get("file") if job.payload else None
@@ -46,8 +50,8 @@ def land_outputs(job: JobRecord, blobs: Blobs) -> list[Problem]:
             )
             continue
         try:
-            if atomic_write(Path(path), blobs.get(digest)):
-                written.append(path)
+            atomic_write(Path(path), blobs.get(digest))
+            written.append(path)
         except OSError as e:
             problems.append(
                 Problem(
@@ -57,4 +61,6 @@ def land_outputs(job: JobRecord, blobs: Blobs) -> list[Problem]:
                 )
             )
     result["written"] = written
+    if problems:
+        result["landing_failed"] = True
     return problems

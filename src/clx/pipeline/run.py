@@ -382,7 +382,8 @@ def _run_jobs(runtime: BuildRuntime | None, db: Path, planned: list[PlannedJob],
         copy_files(copies_planned, copies)  # data files and dir-groups meanwhile
 
         def on_finished(job: JobRecord, done: int, total: int) -> None:
-            report.errors.extend(rt.land_outputs(job))
+            mine = by_id.get(job.id)
+            report.errors.extend(rt.land_outputs(job, mine.job.outputs if mine else ()))
             if job.id in report.finished:  # run again by `clx jobs retry`
                 p = by_id.get(job.id)
                 opts.progress.message(f"retried job {job.id} ({job.kind}"
@@ -493,8 +494,13 @@ def _result_of(p: PlannedJob, report: BuildReport) -> JobResult:
         return JobResult("not finished", problems)
     result = job.result or {}
     warnings = [_locate(Problem.from_dict(w), p) for w in result.get("warnings", [])]
-    written = {str(f) for f in result.get("files", [])}
+    # On a server queue (outputs returned as blobs) the build wrote the outputs itself:
+    # only those hold this build's bytes.
+    landed = result.get("blobs")
+    written = {str(f) for f in result.get("written" if landed else "files", [])}
     if job.state is JobState.SUCCEEDED:
+        if result.get("landing_failed"):  # its errors are in the report; never cached
+            return JobResult("failed", warnings, written)
         return JobResult("succeeded", warnings, written)
     # A failed job's error repeats the warnings of its result: keep them once.
     errors = [pr for pr in _job_problems(job, p) if pr.is_error or not warnings]

@@ -149,13 +149,14 @@ class BuildRuntime:
             log.info("uploaded %d input blob(s) to the queue database", sent)
         return sent
 
-    def land_outputs(self, job: JobRecord) -> list[Problem]:
-        """Server queues: write a finished job's returned outputs into the output tree."""
+    def land_outputs(self, job: JobRecord, planned_outputs: Iterable[str]) -> list[Problem]:
+        """Server queues: write a finished job's returned outputs into the output tree,
+        to the paths the build planned for it."""
         if self.blobs is None:
             return []
         from clx.pipeline.remote import land_outputs
 
-        return land_outputs(job, self.blobs)
+        return land_outputs(job, self.blobs, planned_outputs)
 
     def close(self) -> None:
         try:
