@@ -228,3 +228,13 @@ def test_bulk_enqueue_keeps_every_character(postgres_url, key):
         (key,),
     )
     q.close()
+
+
+def test_a_database_the_server_refuses_fails_at_once(postgres_url, caplog):
+    """A server that answers but refuses (no such database here; a wrong password alike)
+    is not a lost connection: the error comes at once, not after two minutes of retries."""
+    missing = postgres_url.rsplit("/", 1)[0] + "/no_such_database"
+    with pytest.raises(psycopg.OperationalError) as info:
+        PostgresQueue(missing).counts("s")
+    assert 'database "no_such_database" does not exist' in str(info.value)
+    assert not [r for r in caplog.records if "retrying" in r.getMessage()]

@@ -125,12 +125,26 @@ def _job_record(row: Sequence[Any], payload: str | None = None) -> JobRecord:
     return job_record(row, _utc, payload)
 
 
+# A server that answers but refuses the connection for good (a wrong password, database or
+# role): libpq gives no SQLSTATE for a failed connect, only its FATAL message. A server
+# that is starting up or shutting down also says FATAL, and is worth waiting for.
+_PASSING_REFUSALS = ("starting up", "shutting down", "in recovery", "too many clients")
+
+
+def _refused_for_good(exc: BaseException) -> bool:
+    text = str(exc)
+    return "FATAL:" in text and not any(reason in text for reason in _PASSING_REFUSALS)
+
+
 def _retryable(exc: BaseException, conn: psycopg.Connection | None) -> bool:
     """A lost connection, or a transaction the server rolled back to break a deadlock:
-    trying the whole operation again is safe."""
+    trying the whole operation again is safe. A connect the server refuses for good is
+    not: waiting would only hide a wrong URL behind two minutes of retries."""
     if isinstance(exc, pgerrors.TransactionRollback):
         return True
-    if conn is None or conn.closed or conn.broken:
+    if conn is None:
+        return not _refused_for_good(exc)
+    if conn.closed or conn.broken:
         return True
     return isinstance(exc, (pgerrors.AdminShutdown, pgerrors.CannotConnectNow))
 
@@ -190,7 +204,12 @@ class PostgresQueue(Queue):
             self._pid = os.getpid()
         if self._conn is None or self._conn.closed:
             conn = connect_server(self.url)
-            pg_schema.apply(conn)
+            try:
+                pg_schema.apply(conn)
+            except BaseException:
+                with contextlib.suppress(Exception):
+                    conn.close()
+                raise
             self._conn = conn
         return self._conn
 
