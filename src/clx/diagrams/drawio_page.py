@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import math
 import os
+import threading
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +27,8 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from clx.diagrams.tools import DrawioTools
+
+log = logging.getLogger(__name__)
 
 # The network stays off: this is a renderer, not a browser. Host names other than the
 # loopback server resolve to nothing, so a diagram that links an image by URL fails
@@ -179,7 +183,16 @@ class DrawioPage:
 
     def open(self) -> None:
         before = _child_pids()
-        self._pw = sync_playwright().start()
+        # Starting Playwright has no timeout of its own: a driver that never answers (seen
+        # when Chromium was killed while a worker started) would hang the worker forever.
+        # Killing the driver after the launch timeout makes the start fail instead.
+        watchdog = threading.Timer(self.launch_timeout, _kill_new_children, args=(before,))
+        watchdog.daemon = True
+        watchdog.start()
+        try:
+            self._pw = sync_playwright().start()
+        finally:
+            watchdog.cancel()
         self._driver = _new_child(before)
         self._browser = self._pw.chromium.launch(
             executable_path=str(self.tools.chromium),
@@ -361,6 +374,21 @@ def _child_pids() -> set[int]:
         return {p.pid for p in psutil.Process(os.getpid()).children()}
     except psutil.Error:
         return set()
+
+
+def _kill_new_children(before: set[int]) -> None:
+    """Kill the children (with their trees) that appeared since ``before``."""
+    try:
+        children = psutil.Process(os.getpid()).children()
+    except psutil.Error:
+        return
+    for child in children:
+        if child.pid in before:
+            continue
+        log.warning("the Playwright driver did not start in time: killing it (pid %s)", child.pid)
+        with contextlib.suppress(psutil.Error):
+            for proc in [*child.children(recursive=True), child]:
+                proc.kill()
 
 
 def _new_child(before: set[int]) -> psutil.Process | None:
