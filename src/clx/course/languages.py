@@ -21,8 +21,9 @@ class ProgLang:
     kernel_display_name: str
     code_folder: str
     language_info: MappingProxyType[str, Any] = field(default_factory=lambda: MappingProxyType({}))
-    # Seconds of IOPub quiet to wait for after a cell's idle status: Deno's kernel
-    # sometimes publishes a cell's outputs after it (clx.notebooks.execution).
+    # Seconds of IOPub quiet to wait for after the last cell (and a kernel_info barrier):
+    # Deno's kernel sometimes publishes a cell's result after its idle status
+    # (clx.notebooks.execution).
     output_grace: float = 0.0
 
     @property

@@ -87,14 +87,16 @@ class _Tracker:
 class _OrderTolerantClient(NotebookClient):
     """A ``NotebookClient`` that keeps outputs a kernel publishes after its ``idle`` status.
 
-    Deno's kernel (2.x) sometimes publishes a cell's ``idle`` status before that cell's
-    stream and result messages; nbclient stops listening at ``idle`` and drops them, so
-    a cell's output was missing now and then. This client keeps listening for
-    ``output_grace`` seconds of quiet after ``idle`` (five times as long after the last
-    code cell, when nothing else would catch a straggler) and files any message whose
-    parent is an earlier cell under that cell, merging its streams again as nbclient
-    does, so the notebook does not depend on when a message arrived. With a grace of 0
-    it behaves like nbclient.
+    Deno's kernel (2.x) sometimes publishes a cell's result a fraction of a millisecond
+    after that cell's ``idle`` status; nbclient stops listening at ``idle`` and drops such
+    a message, so a cell's output was missing now and then. This client files every
+    message by its parent request: a straggler of one cell that arrives while the next
+    cell runs lands under its own cell (its streams merged again as nbclient does), so
+    only the last code cell needs care. After that cell's ``idle`` it sends a
+    ``kernel_info`` request as a barrier and listens until the barrier's own ``idle``
+    (the kernel publishes in order on one socket, so anything sent before it answered is
+    in front), then for ``output_grace`` seconds of quiet. With a grace of 0 it behaves
+    like nbclient.
     """
 
     output_grace: float = 0.0
@@ -110,14 +112,19 @@ class _OrderTolerantClient(NotebookClient):
         assert self.kc is not None
         self._cells_by_msg[parent_msg_id] = (cell, cell_index)
         last = cell_index == max(i for i, c in enumerate(self.nb.cells) if c.cell_type == "code")
-        grace = self.output_grace * (5 if last else 1)
-        done = False
+        barrier: str | None = None  # the kernel_info request sent after the last idle
+        quiet: float | None = None  # how long to wait for the next message; None: forever
         while True:
             try:
-                msg = await self.kc.iopub_channel.get_msg(timeout=grace if done else None)
+                msg = await self.kc.iopub_channel.get_msg(timeout=quiet)
             except Empty:
-                break  # quiet for the whole grace after idle
-            origin = self._cells_by_msg.get(msg["parent_header"].get("msg_id"))
+                break  # quiet for the whole grace after the barrier
+            parent = msg["parent_header"].get("msg_id")
+            if barrier is not None and parent == barrier:
+                if _is_idle(msg):
+                    quiet = self.output_grace
+                continue
+            origin = self._cells_by_msg.get(parent)
             if origin is None:
                 continue
             if origin[1] != cell_index:
@@ -125,13 +132,18 @@ class _OrderTolerantClient(NotebookClient):
             try:
                 self.process_message(msg, *origin)
             except CellExecutionComplete:
-                if origin[1] == cell_index:
-                    if self.output_grace <= 0:
-                        return
-                    done = True
+                if origin[1] != cell_index:
+                    continue
+                if not last or self.output_grace <= 0:
+                    break
+                barrier = self.kc.kernel_info()
         for index in sorted(self._late):
             _merge_streams(self.nb.cells[index])
         self._late.clear()
+
+
+def _is_idle(msg: dict) -> bool:
+    return msg["msg_type"] == "status" and msg["content"].get("execution_state") == "idle"
 
 
 def _merge_streams(cell: NotebookNode) -> None:
