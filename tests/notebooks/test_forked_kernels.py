@@ -56,6 +56,6 @@ def test_zygote_and_kernels_die_with_the_pool() -> None:
         ex.warm("python3")
         run(ex)
         tree = [p for p in me.children(recursive=True) if p.pid not in before]
-        assert any("clx.notebooks.zygote" in " ".join(p.cmdline()) for p in tree)
+        assert any("zygote.py" in " ".join(p.cmdline()) for p in tree)
     gone, alive = psutil.wait_procs(tree, timeout=5)
     assert not alive, [p.pid for p in alive]

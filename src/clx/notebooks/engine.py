@@ -292,6 +292,7 @@ class _LanguageJob:
                 retries=self.settings.kernel_retries,
                 output_grace=prog.output_grace,
                 allow_errors=self.settings.allow_errors,
+                interpreter=self.settings.python or None,
             )
             limit = self.settings.max_output_bytes
             for index, total in bound_outputs(done, limit):
@@ -345,7 +346,7 @@ class _LanguageJob:
         offset = failure.line_offset
         line = origin.body_line(offset) if offset else origin.line
         detail = _cell_excerpt(source_lines, origin, offset, failure.message) or None
-        hint = missing_module_hint(failure.message, self.src.prog_lang)
+        hint = missing_module_hint(failure.message, self.src.prog_lang, self.settings.python)
         message = f"{failure.message} ({hint})" if hint else failure.message
         self.collector.fail(variants, message, line=line, detail=detail)
 

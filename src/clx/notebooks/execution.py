@@ -175,9 +175,10 @@ class Executor:
         """Kernel executions the calling thread's last ``execute`` started (retries count)."""
         return getattr(self._calls, "attempts", 0)
 
-    def warm(self, kernel_name: str) -> None:
-        """Pre-start a spare kernel; raises ``KernelMissing`` if there is no such kernel."""
-        self.pool.warm(kernel_name)
+    def warm(self, kernel_name: str, interpreter: str | None = None) -> None:
+        """Pre-start a spare kernel; raises ``KernelMissing`` if there is no such kernel
+        (``interpreter``: the Python that python3 kernels run in, None: ours)."""
+        self.pool.warm(kernel_name, interpreter)
 
     def execute(
         self,
@@ -190,8 +191,11 @@ class Executor:
         retries: int = 1,
         output_grace: float = 0.0,
         allow_errors: bool = False,
+        interpreter: str | None = None,
     ) -> NotebookNode:
         """An executed copy of ``nb`` (``nb`` itself is left unchanged).
+
+        ``interpreter``: the Python that a python3 kernel runs in (None: ours).
 
         ``allow_errors``: failing cells keep their error output and execution goes on
         (the caller decides what they mean); time-outs and dead kernels still raise.
@@ -203,7 +207,7 @@ class Executor:
         detail = ""
         for attempt in range(max(retries, 0) + 1):
             self._calls.attempts = attempt
-            kernel = self.pool.take(kernel_name)
+            kernel = self.pool.take(kernel_name, interpreter)
             self._calls.attempts = attempt + 1
             self.executions += 1
             try:

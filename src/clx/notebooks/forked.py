@@ -1,7 +1,8 @@
 """The worker's side of the kernel fork server (``clx.notebooks.zygote``).
 
 ``ForkingKernelManager`` is a jupyter_client ``KernelManager`` that launches python3
-kernels by asking a zygote process to fork, and any other kernel the usual way. The
+kernels in a given interpreter (the course's, ``clx.notebooks.environments``) by asking
+that interpreter's zygote process to fork, and any other kernel the usual way. The
 rest of jupyter_client sees an ordinary process through ``ForkedProcess``.
 """
 
@@ -15,6 +16,7 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import psutil
@@ -23,6 +25,8 @@ from jupyter_client.manager import KernelManager
 from clx.processes import kill_tree, popen
 
 _LAUNCHER = ["-m", "ipykernel_launcher"]
+# Run by its path: the course's interpreter has no clx to find ``-m clx.notebooks.zygote``.
+ZYGOTE_SCRIPT = Path(__file__).with_name("zygote.py")
 
 
 class ForkedProcess:
@@ -63,9 +67,11 @@ class ForkedProcess:
 
 
 class Zygote:
-    """One fork server per kernel pool, started on first use."""
+    """One fork server per interpreter of a kernel pool, started on first use."""
 
-    def __init__(self, env: dict[str, str] | None = None) -> None:
+    def __init__(self, interpreter: str = sys.executable,
+                 env: dict[str, str] | None = None) -> None:
+        self.interpreter = interpreter
         self._env = env  # the zygote imports what the kernels import, in their environment
         self._proc: subprocess.Popen | None = None
         self._lock = threading.Lock()
@@ -73,14 +79,21 @@ class Zygote:
     def _ensure(self) -> subprocess.Popen:
         if self._proc is not None and self._proc.poll() is None:
             return self._proc
-        proc = popen([sys.executable, "-m", "clx.notebooks.zygote"], stdin=subprocess.PIPE,
+        proc = popen([self.interpreter, str(ZYGOTE_SCRIPT)], stdin=subprocess.PIPE,
                      stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, bufsize=1,
                      env=self._env)
         assert proc.stdout is not None
         ready = proc.stdout.readline()
         if not ready.strip().startswith('{"ready"'):
             kill_tree(proc.pid)
-            raise RuntimeError("the kernel fork server did not start")
+            try:
+                why = json.loads(ready).get("error", "")
+            except ValueError:
+                why = ready.strip()
+            raise RuntimeError(
+                f"the kernel fork server ({self.interpreter}) did not start"
+                + (f": {why}" if why else "")
+            )
         self._proc = proc
         return proc
 
@@ -104,14 +117,25 @@ class Zygote:
 
 
 class ForkingKernelManager(KernelManager):
-    """Launches ``python -m ipykernel_launcher`` kernels through a zygote."""
+    """Launches ``python -m ipykernel_launcher`` kernels in ``interpreter`` (default:
+    ours), through ``zygote`` when it is that interpreter's."""
 
     zygote: Zygote | None = None
     stderr_path: str | None = None
+    interpreter: str | None = None
+
+    def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
+        # jupyter_client puts our interpreter in place of the kernelspec's "python"; a
+        # course with its own environment wants its own (forked or not).
+        cmd = super().format_kernel_cmd(extra_arguments)
+        if self.interpreter and cmd[:1] == [sys.executable] and cmd[1:3] == _LAUNCHER:
+            cmd[0] = self.interpreter
+        return cmd
 
     async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: Any) -> None:
         forkable = (self.zygote is not None and self.stderr_path is not None
-                    and kernel_cmd[:1] == [sys.executable] and kernel_cmd[1:3] == _LAUNCHER)
+                    and kernel_cmd[:1] == [self.zygote.interpreter]
+                    and kernel_cmd[1:3] == _LAUNCHER)
         if not forkable:
             await super()._async_launch_kernel(kernel_cmd, **kw)
             return

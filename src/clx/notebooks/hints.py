@@ -2,9 +2,9 @@
 
 A Python notebook that imports a package the kernel's interpreter lacks fails with
 ``ModuleNotFoundError``. The author's question is "where do I install it?": the answer
-names the interpreter that ran the kernel (the worker's, since the ``python3``
-kernelspec runs ``python``, which Jupyter resolves to the running interpreter) and the
-command to install into it.
+names the interpreter that ran the kernel (the course's own environment,
+``clx.notebooks.environments``; without one the running interpreter, to which Jupyter
+resolves the ``python`` of the ``python3`` kernelspec) and the command to install into it.
 """
 
 from __future__ import annotations

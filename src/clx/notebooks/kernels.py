@@ -1,8 +1,9 @@
 """Kernel lifecycle: the one module that starts, hands out and kills Jupyter kernels.
 
 Starting a python3 kernel costs about 0.5 s, most of it the kernel importing itself.
-The pool therefore keeps a *spare* kernel per kernelspec that boots while the current
-notebook runs. Each kernel serves exactly one execution and is then
+The pool therefore keeps a *spare* kernel per kernelspec (and, for python3, per
+interpreter: a course may have its own, ``clx.notebooks.environments``) that boots while
+the current notebook runs. Each kernel serves exactly one execution and is then
 killed with its whole process tree, so notebooks never see each other's state.
 
 Details that matter:
@@ -35,6 +36,7 @@ import os
 import posixpath
 import shutil
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -52,6 +54,7 @@ from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 from jupyter_client.manager import KernelManager
 from jupyter_client.session import Session
 
+from clx.notebooks.environments import has_ipykernel, install_ipykernel_hint, is_own, kernel_env
 from clx.notebooks.forked import ForkingKernelManager, Zygote
 from clx.problems import ConfigurationError, strip_ansi
 from clx.processes import MARK, kill_marked, kill_tree_now
@@ -82,10 +85,22 @@ _KERNEL_ENV = {
 class KernelMissing(ConfigurationError):
     """The kernelspec a notebook needs is not installed."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, message: str | None = None) -> None:
         hint = INSTALL_HINTS.get(name, "install a Jupyter kernel with this kernelspec name")
-        super().__init__(f"Jupyter kernel '{name}' is not installed; {hint}")
+        super().__init__(message or f"Jupyter kernel '{name}' is not installed; {hint}")
         self.kernel_name = name
+
+
+class NoIpykernel(KernelMissing):
+    """The interpreter a course's Python notebooks run in cannot import ipykernel."""
+
+    def __init__(self, name: str, interpreter: str) -> None:
+        super().__init__(
+            name,
+            f"the Python environment {interpreter} has no ipykernel to run notebooks;"
+            f" install it with: {install_ipykernel_hint(interpreter)}",
+        )
+        self.interpreter = interpreter
 
 
 def _await_kernel_info(client: Any, manager: KernelManager, timeout: float) -> None:
@@ -201,9 +216,12 @@ def speaks_ipc(argv: list[str]) -> bool:
 
 
 class KernelPool:
-    """Spare kernels per kernelspec; ``take`` hands one out and starts its successor.
+    """Spare kernels per kernelspec and interpreter; ``take`` hands one out and starts
+    its successor.
 
-    Thread-safe, so that one process may run several executions at once.
+    ``interpreter`` (of ``warm`` and ``take``) is the Python that python3 kernels run in
+    (None: ours); other kernels ignore it. Thread-safe, so that one process may run
+    several executions at once.
     """
 
     def __init__(
@@ -213,8 +231,10 @@ class KernelPool:
         self._root = Path(root) if root is not None else None
         self._owns_root = root is None
         self.spares = spares
-        self._spares: dict[str, deque[Kernel]] = defaultdict(deque)
-        self._known: dict[str, bool] = {}  # installed kernelspec -> speaks ipc
+        # (kernelspec, interpreter or "") -> booting or ready kernels
+        self._spares: dict[tuple[str, str], deque[Kernel]] = defaultdict(deque)
+        self._known: dict[str, bool] = {}  # installed kernelspec -> speaks ipc (ipykernel)
+        self._usable: dict[str, bool] = {}  # interpreter -> has ipykernel
         self._lock = threading.Lock()
         self._specs = KernelSpecManager()
         self._context = zmq.Context()
@@ -222,37 +242,51 @@ class KernelPool:
         self._closed = False
         self.started = 0  # kernels started (for tests and benchmarks)
         # python3 kernels are forked from a process that already imported ipykernel
-        # (see clx.notebooks.zygote); CLX_KERNEL_FORK=0 starts each one from scratch.
-        forking = os.environ.get("CLX_KERNEL_FORK", "1") != "0"
-        self._zygote = Zygote({**os.environ, **_KERNEL_ENV}) if forking else None
+        # (see clx.notebooks.zygote), one per interpreter; CLX_KERNEL_FORK=0 starts each
+        # one from scratch.
+        self._forking = os.environ.get("CLX_KERNEL_FORK", "1") != "0"
+        self._zygotes: dict[str, Zygote] = {}
 
     # -- public ------------------------------------------------------------------------
 
-    def ensure_installed(self, name: str) -> None:
+    def ensure_installed(self, name: str, interpreter: str | None = None) -> None:
+        """Raise ``KernelMissing`` unless kernel ``name`` can start (for python3: in
+        ``interpreter``, which must have ipykernel: ``NoIpykernel``)."""
         with self._lock:
-            if name in self._known:
-                return
-        try:
-            spec = self._specs.get_kernel_spec(name)
-        except NoSuchKernel:
-            raise KernelMissing(name) from None
-        with self._lock:
-            self._known[name] = speaks_ipc(list(spec.argv))
+            known = name in self._known
+        if not known:
+            try:
+                spec = self._specs.get_kernel_spec(name)
+            except NoSuchKernel:
+                raise KernelMissing(name) from None
+            with self._lock:
+                self._known[name] = speaks_ipc(list(spec.argv))
+        python = self._interpreter(name, interpreter)
+        if python:
+            with self._lock:
+                usable = self._usable.get(python)
+            if usable is None:
+                usable = has_ipykernel(python)
+                with self._lock:
+                    self._usable[python] = usable
+            if not usable:
+                raise NoIpykernel(name, python)
 
-    def warm(self, name: str) -> None:
+    def warm(self, name: str, interpreter: str | None = None) -> None:
         """Make sure spares for ``name`` are booting (raises KernelMissing)."""
-        self.ensure_installed(name)
-        self._refill(name)
+        self.ensure_installed(name, interpreter)
+        self._refill((name, self._interpreter(name, interpreter)))
 
-    def take(self, name: str) -> Kernel:
+    def take(self, name: str, interpreter: str | None = None) -> Kernel:
         """A started kernel for one execution; the caller must ``discard`` it."""
-        self.ensure_installed(name)
+        self.ensure_installed(name, interpreter)
+        key = (name, self._interpreter(name, interpreter))
         with self._lock:
-            queue = self._spares[name]
+            queue = self._spares[key]
             kernel = queue.popleft() if queue else None
         if kernel is None:
-            kernel = self._start(name)
-        self._refill(name)
+            kernel = self._start(*key)
+        self._refill(key)
         return kernel
 
     def discard(self, kernel: Kernel) -> None:
@@ -284,8 +318,11 @@ class KernelPool:
         if self._owns_root and self._root is not None:
             shutil.rmtree(self._root, ignore_errors=True)
             self._root = None
-        if self._zygote is not None:
-            self._zygote.close()
+        with self._lock:
+            zygotes = list(self._zygotes.values())
+            self._zygotes.clear()
+        for zygote in zygotes:
+            zygote.close()
         for context in (self._context, self.async_context):
             if not context.closed:
                 context.destroy(linger=0)
@@ -304,20 +341,37 @@ class KernelPool:
                 self._root = Path(tempfile.mkdtemp(prefix="clx-kernels-"))
             return self._root
 
-    def _refill(self, name: str) -> None:
+    def _interpreter(self, name: str, interpreter: str | None) -> str:
+        """The interpreter that matters for kernel ``name``: "" for clx's own and for
+        kernels that are not ipykernel."""
+        with self._lock:
+            python = self._known.get(name, False)
+        return "" if not python or is_own(interpreter) else str(interpreter)
+
+    def _zygote(self, interpreter: str) -> Zygote | None:
+        if not self._forking:
+            return None
+        python = interpreter or sys.executable
+        with self._lock:
+            if python not in self._zygotes:
+                env = {**kernel_env(python), **_KERNEL_ENV}
+                self._zygotes[python] = Zygote(python, env)
+            return self._zygotes[python]
+
+    def _refill(self, key: tuple[str, str]) -> None:
         while True:
             with self._lock:
-                if self._closed or len(self._spares[name]) >= self.spares:
+                if self._closed or len(self._spares[key]) >= self.spares:
                     return
-            kernel = self._start(name)
+            kernel = self._start(*key)
             with self._lock:
                 if not self._closed:
-                    self._spares[name].append(kernel)
+                    self._spares[key].append(kernel)
                     continue
             self.discard(kernel)
             return
 
-    def _start(self, name: str) -> Kernel:
+    def _start(self, name: str, interpreter: str = "") -> Kernel:
         # Short names: unix socket paths are limited to about 100 bytes.
         folder = self._base() / uuid.uuid4().hex[:12]
         cwd = folder / "cwd"
@@ -335,7 +389,8 @@ class KernelPool:
             connection_file=str(folder / "connection.json"),
             **address,
         )
-        manager.zygote = self._zygote
+        manager.interpreter = interpreter or None
+        manager.zygote = self._zygote(interpreter) if manager.ipykernel else None
         manager.stderr_path = str(folder / "stderr.log")
         extra = ["--HistoryManager.hist_file=:memory:"] if manager.ipykernel else []
         stderr = (folder / "stderr.log").open("wb")
@@ -343,7 +398,7 @@ class KernelPool:
             manager.start_kernel(
                 cwd=str(cwd),
                 extra_arguments=extra,
-                env={**os.environ, **_KERNEL_ENV, MARK: folder.name},
+                env={**kernel_env(interpreter or None), **_KERNEL_ENV, MARK: folder.name},
                 stdout=subprocess.DEVNULL,
                 stderr=stderr,
             )

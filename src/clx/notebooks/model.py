@@ -70,6 +70,9 @@ class NotebookSettings:
     allow_errors: bool = False
     """True: a failing cell keeps its error output and becomes a warning with its line
     instead of failing the variant (``[execute] allow-errors``, ``skip-errors="yes"``)."""
+    python: str = ""
+    """The interpreter Python notebooks run in, the course's own environment
+    (``clx.notebooks.environments``); "" for the running one."""
 
 
 @dataclass

@@ -34,6 +34,7 @@ class NotebookJobPayload:
     max_output_bytes: int = DEFAULT_MAX_OUTPUT_BYTES
     execute: bool = True  # False: completed/speaker HTML unexecuted
     allow_errors: bool = False  # failing cells are warnings, their error output stays
+    python: str = ""  # the interpreter Python notebooks run in ("" = the worker's default)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -58,4 +59,5 @@ class NotebookJobPayload:
             max_output_bytes=int(data.get("max_output_bytes", DEFAULT_MAX_OUTPUT_BYTES)),
             execute=bool(data.get("execute", True)),
             allow_errors=bool(data.get("allow_errors", False)),
+            python=str(data.get("python", "")),
         )

@@ -6,9 +6,15 @@ per kernel, so each execution still gets a fresh, isolated process, at a fractio
 the cost. Nothing that owns threads, sockets or an event loop exists before the fork:
 the kernel creates all of that itself in the child.
 
-Protocol on stdin/stdout, one JSON object per line:
-request ``{"args": [...], "cwd": ..., "env": {...}, "stderr": path}``,
-answer ``{"pid": N}`` or ``{"error": "..."}``.
+It runs in the interpreter of the course's own environment
+(``clx.notebooks.environments``), which has ipykernel but not clx: ``forked.Zygote``
+starts this file by its path, and nothing here or in the kernels imports clx. Its own
+folder is taken off ``sys.path`` first, so clx's modules beside it shadow nothing.
+
+Protocol on stdin/stdout, one JSON object per line: first ``{"ready": true}`` (or
+``{"error": "..."}`` when the kernel's modules cannot be imported), then per
+request ``{"args": [...], "cwd": ..., "env": {...}, "stderr": path}``
+the answer ``{"pid": N}`` or ``{"error": "..."}``.
 """
 
 from __future__ import annotations
@@ -18,14 +24,30 @@ import os
 import signal
 import sys
 
+_HERE = os.path.dirname(os.path.abspath(__file__))
+if sys.path and os.path.abspath(sys.path[0] or ".") == _HERE:
+    del sys.path[0]
+
+
+def _die_with_parent(sig: int) -> None:
+    """On Linux, ask the kernel to send ``sig`` to this process when its parent dies
+    (``clx.processes.die_with_parent``, which this interpreter cannot import)."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, int(sig))  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
+
 
 def _preload() -> None:
     # ipykernel and IPython, and what every kernel imported after the fork anyway (a
     # kernel's CPU went from 0.3 s to 0.12 s): above all the debugger support (debugpy
     # and pydevd; importing them starts no thread), then the history database, pdb,
-    # IPython's helpers, tornado's asyncio platform and what the child itself uses
-    # (psutil via clx.processes). The zygote runs in the kernels' environment
-    # (kernels._KERNEL_ENV), which also keeps pydevd quiet about frozen modules.
+    # IPython's helpers and tornado's asyncio platform. The zygote runs in the kernels'
+    # environment (kernels._KERNEL_ENV), which also keeps pydevd quiet about frozen modules.
     import faulthandler  # noqa: F401
     import pdb  # noqa: F401
     import sqlite3  # noqa: F401
@@ -41,8 +63,6 @@ def _preload() -> None:
     import IPython.extensions.storemagic  # noqa: F401
     import tornado.platform.asyncio  # noqa: F401
 
-    import clx.processes  # noqa: F401
-
 
 def _child(request: dict) -> None:
     """Runs in the forked child; never returns."""
@@ -53,9 +73,7 @@ def _child(request: dict) -> None:
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.default_int_handler)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        from clx.processes import die_with_parent
-
-        die_with_parent(signal.SIGKILL)
+        _die_with_parent(signal.SIGKILL)
         devnull = os.open(os.devnull, os.O_RDWR)
         err = os.open(request["stderr"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         os.dup2(devnull, 0)
@@ -69,7 +87,7 @@ def _child(request: dict) -> None:
         os.chdir(request["cwd"])
         os.environ.clear()
         os.environ.update(request["env"])
-        sys.path[0] = request["cwd"]
+        sys.path.insert(0, request["cwd"])  # as ``python -m ipykernel_launcher`` has it
         import random
 
         random.seed()  # the zygote's state would otherwise repeat in every kernel
@@ -89,13 +107,15 @@ def _child(request: dict) -> None:
 
 
 def main() -> None:
-    from clx.processes import die_with_parent
-
-    die_with_parent()
+    _die_with_parent(signal.SIGTERM)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the worker decides when we stop
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped automatically
-    _preload()
     out = sys.stdout
+    try:
+        _preload()
+    except ImportError as e:  # an interpreter without ipykernel: say so, do not hang
+        print(json.dumps({"error": f"{type(e).__name__}: {e}"}), file=out, flush=True)
+        sys.exit(1)
     print(json.dumps({"ready": True}), file=out, flush=True)
     for line in sys.stdin:
         try:

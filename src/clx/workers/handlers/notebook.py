@@ -5,17 +5,24 @@ the engine's values (file contents come from the build's blob store by hash, so 
 worker processes exactly the bytes the build hashed), keeps one ``Executor`` with a
 warm python3 kernel for the worker's lifetime, and maps variant labels to the output
 paths the build chose.
+
+Python notebooks run in the interpreter their job names (the course's environment);
+the spare kernel warmed at start is for the interpreter the build that started this
+worker named in ``CLX_COURSE_PYTHON`` (a remote ``clx worker``: its own).
 """
 
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Mapping
 from types import MappingProxyType
 
 from clx.course.variants import Variant
 from clx.notebooks import Executor, NotebookSettings, NotebookSource, render_language
+from clx.notebooks.environments import COURSE_PYTHON_VARIABLE
 from clx.notebooks.formats import warm_html
+from clx.notebooks.kernels import NoIpykernel
 from clx.notebooks.payload import NotebookJobPayload
 from clx.problems import InfrastructureError
 from clx.store import BlobStore
@@ -37,10 +44,16 @@ class NotebookHandler:
 
     def start(self) -> None:
         """Boot a python3 spare kernel (ConfigurationError if none) and, while it boots,
-        warm the HTML exporter, so the first job pays for neither."""
+        warm the HTML exporter, so the first job pays for neither.
+
+        A course environment without ipykernel does not stop the worker: the build
+        reports that once, and this worker still serves the other languages."""
         if self._executor is None:
             self._executor = Executor()
-        self._executor.warm(WARM_KERNEL)
+        try:
+            self._executor.warm(WARM_KERNEL, os.environ.get(COURSE_PYTHON_VARIABLE) or None)
+        except NoIpykernel as e:
+            log.warning("no warm python3 kernel: %s", e)
         warm_html()
 
     def run(self, job: JobView) -> Outcome:
@@ -70,6 +83,7 @@ class NotebookHandler:
             max_output_bytes=payload.max_output_bytes,
             execute=payload.execute,
             allow_errors=payload.allow_errors,
+            python=payload.python or os.environ.get(COURSE_PYTHON_VARIABLE, ""),
         )
         variants = [Variant.parse(label) for label in payload.outputs]
         if self._executor is None:

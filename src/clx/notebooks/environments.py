@@ -1,0 +1,263 @@
+"""Which interpreter a course's Python notebooks run in, and what each kernel environment is.
+
+A course keeps the packages its notebooks import (numpy, pandas, ...) in an environment
+of its own, not in clx's: ``course_python`` is the one place that decides which
+interpreter that is (``[kernels] python`` in clx.toml, else ``<course root>/.venv``,
+else clx's own). The interpreter needs only ``ipykernel``; kernels and their fork server
+run in it without clx (``clx.notebooks.zygote``), and clx's own ``PYTHONPATH`` is not
+handed to them, so a notebook sees exactly what that environment has installed.
+
+What runs a notebook is part of its cache key (``kernel_identity``): for Python the
+interpreter, its version and a digest of its installed distributions (names and
+versions), so installing or upgrading a package re-runs the notebooks executed there;
+for Java and Deno the versions of the kernel and of what it runs on. Finding these out
+means running the interpreter or the tool once; ``EnvironmentMemo`` remembers the answer
+in the course's state folder together with a cheap stamp (modification times of the
+interpreter and of its ``sys.path`` folders: an install or uninstall changes the
+site-packages folder), so a build of an unchanged environment costs a few ``stat`` calls.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+# The build tells its local workers the course's interpreter (their warm spare kernel).
+COURSE_PYTHON_VARIABLE = "CLX_COURSE_PYTHON"
+
+# Variables of clx's own process that must not reach another interpreter's kernels.
+_NOT_INHERITED = ("PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP")
+
+
+def default_python(course_root: Path) -> str:
+    """``<course root>/.venv/bin/python`` if there is one, else clx's own interpreter.
+
+    Not resolved: a venv's ``python`` is a symbolic link, and only the link's own path
+    makes the interpreter use the venv's packages."""
+    venv = Path(course_root) / ".venv" / "bin" / "python"
+    return str(venv.absolute()) if venv.exists() else sys.executable
+
+
+def course_python(course_root: Path, configured: Path | str | None = None) -> str:
+    """The interpreter a course's Python notebooks run in: ``configured`` (clx.toml
+    ``[kernels] python``, already absolute), else ``default_python``."""
+    return str(configured) if configured else default_python(course_root)
+
+
+def is_own(interpreter: str | None) -> bool:
+    """Whether ``interpreter`` is clx's own (or not given)."""
+    return not interpreter or os.path.abspath(interpreter) == os.path.abspath(sys.executable)
+
+
+def kernel_env(interpreter: str | None, base: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment variables for kernels of ``interpreter``: ours, without what would
+    point another interpreter at clx's own modules."""
+    env = dict(os.environ if base is None else base)
+    if not is_own(interpreter):
+        for name in _NOT_INHERITED:
+            env.pop(name, None)
+    return env
+
+
+def install_ipykernel_hint(interpreter: str) -> str:
+    return f"{interpreter} -m pip install ipykernel"
+
+
+# Run by the interpreter under test; valid from Python 3.8 on (a course may use an older
+# Python than clx). Names are normalised as pip compares them.
+_PROBE = r"""
+import json, re, sys
+import importlib.metadata as m
+names = set()
+for d in m.distributions():
+    name = d.metadata["Name"]
+    if name:
+        names.add((re.sub(r"[-_.]+", "-", name).lower(), d.version))
+print(json.dumps({"version": sys.version.split()[0], "path": [p for p in sys.path if p],
+                  "distributions": sorted(names)}))
+"""
+
+
+@dataclass(frozen=True)
+class PythonEnvironment:
+    """What a Python interpreter brings to a notebook."""
+
+    interpreter: str
+    version: str  # "3.11.7"
+    distributions: int  # how many are installed
+    digest: str  # of the sorted (name, version) pairs
+    has_ipykernel: bool
+
+    def describe(self) -> str:
+        """How `clx cache explain` names this environment."""
+        return (
+            f"python environment {self.interpreter} (Python {self.version},"
+            f" {self.distributions} distributions, digest {self.digest[:12]})"
+        )
+
+
+class InterpreterUnusable(Exception):
+    """An interpreter that cannot be asked what it is (missing, not executable, broken)."""
+
+
+def probe_python(interpreter: str) -> tuple[PythonEnvironment, list[str]]:
+    """Run ``interpreter`` once: its environment, and the ``sys.path`` entries the stamp
+    watches. Raises ``InterpreterUnusable`` when it cannot run."""
+    try:
+        r = subprocess.run(
+            [interpreter, "-c", _PROBE],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+            env=kernel_env(interpreter),
+            cwd="/",
+        )
+    except (OSError, subprocess.SubprocessError) as e:
+        raise InterpreterUnusable(f"{interpreter} cannot be run: {e}") from e
+    try:
+        found = json.loads(r.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        tail = (r.stderr or r.stdout).strip().splitlines()[-1:] or ["no output"]
+        raise InterpreterUnusable(f"{interpreter} does not run as Python: {tail[0]}") from None
+    pairs = [tuple(p) for p in found["distributions"]]
+    digest = hashlib.sha256(json.dumps(pairs).encode()).hexdigest()
+    env = PythonEnvironment(
+        interpreter=interpreter,
+        version=str(found["version"]),
+        distributions=len(pairs),
+        digest=digest,
+        has_ipykernel=any(name == "ipykernel" for name, _ in pairs),
+    )
+    return env, [str(p) for p in found["path"]]
+
+
+def has_ipykernel(interpreter: str) -> bool:
+    """Whether ``interpreter`` can import ipykernel (one short run, no memo)."""
+    code = "import importlib.util, sys; sys.exit(importlib.util.find_spec('ipykernel') is None)"
+    try:
+        r = subprocess.run(
+            [interpreter, "-c", code],
+            capture_output=True,
+            timeout=60,
+            check=False,
+            env=kernel_env(interpreter),
+            cwd="/",
+        )
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return r.returncode == 0
+
+
+def _stamp(paths: list[str]) -> list[list[Any]]:
+    out: list[list[Any]] = []
+    for p in paths:
+        try:
+            st = os.stat(p)
+            out.append([p, st.st_mtime_ns, st.st_size, st.st_ino])
+        except OSError:
+            out.append([p, None])
+    return out
+
+
+class EnvironmentMemo:
+    """Answers about environments, remembered in a JSON file with a stamp each; an
+    answer whose stamp still matches is used without running anything."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self._data: dict[str, Any] | None = None
+        self._dirty = False
+
+    def _entries(self) -> dict[str, Any]:
+        if self._data is None:
+            self._data = {}
+            if self.path is not None:
+                try:
+                    loaded = json.loads(self.path.read_text(encoding="utf-8"))
+                    self._data = loaded if isinstance(loaded, dict) else {}
+                except (OSError, ValueError):
+                    pass
+        return self._data
+
+    def get(self, key: str, compute: Callable[[], tuple[Any, list[str]]]) -> Any:
+        """The remembered value for ``key`` if the stamp of its paths is unchanged, else
+        ``compute()`` (value, paths to stamp), remembered."""
+        entries = self._entries()
+        entry = entries.get(key)
+        if isinstance(entry, dict) and entry.get("stamp") == _stamp(entry.get("paths", [])):
+            return entry["value"]
+        value, paths = compute()
+        entries[key] = {"paths": paths, "stamp": _stamp(paths), "value": value}
+        self._dirty = True
+        self.save()
+        return value
+
+    def save(self) -> None:
+        if not self._dirty or self.path is None or self._data is None:
+            return
+        from clx.store import atomic_write
+
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write(self.path, json.dumps(self._data, indent=1, sort_keys=True).encode())
+        except OSError:
+            pass  # only a memo: the next build asks again
+        self._dirty = False
+
+
+def python_environment(interpreter: str, memo: EnvironmentMemo | None = None) -> PythonEnvironment:
+    """The environment of ``interpreter``, from ``memo`` while its stamp holds."""
+    memo = memo or EnvironmentMemo(None)
+    env = kernel_env(interpreter)
+    key = json.dumps(["python", interpreter, env.get("PYTHONPATH", "")])
+
+    def compute() -> tuple[Any, list[str]]:
+        found, path = probe_python(interpreter)
+        return asdict(found), [interpreter, *path]
+
+    return PythonEnvironment(**memo.get(key, compute))
+
+
+def kernel_identity(
+    name: str, *, interpreter: str | None = None, memo: EnvironmentMemo | None = None
+) -> str:
+    """A readable identity of what runs kernel ``name``, an ingredient of the cache keys:
+    the Python environment for ipykernel kernels (``interpreter``, default clx's own),
+    else the kernel's version and what it runs on ("jjava 1.0a8 on openjdk 17.0.15",
+    "deno 2.9.6"). "" when there is no such kernelspec."""
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    from clx.notebooks.kernels import speaks_ipc
+    from clx.notebooks.kernelspecs import kernel_version
+
+    memo = memo or EnvironmentMemo(None)
+    try:
+        spec = KernelSpecManager().get_kernel_spec(name)
+    except NoSuchKernel:
+        return ""
+    argv = tuple(str(a) for a in spec.argv)
+    if speaks_ipc(list(argv)):
+        return python_environment(interpreter or sys.executable, memo).describe()
+    folder = Path(spec.resource_dir)
+    watched = [str(p) for p in sorted(folder.iterdir())] if folder.is_dir() else []
+    programs = list(argv[:1])
+    if (folder / "jjava.jar").is_file() or any(a.endswith("jjava.jar") for a in argv):
+        programs.append("java")  # the JDK it runs on
+    for program in programs:
+        found = shutil.which(program)
+        if found:
+            watched += [found, str(Path(found).resolve())]
+
+    def compute() -> tuple[Any, list[str]]:
+        return f"{name} kernel {kernel_version(argv, folder)}", watched
+
+    return str(memo.get(json.dumps(["kernel", name, argv, watched]), compute))
