@@ -142,3 +142,38 @@ def test_deno_results_published_after_idle_are_kept_in_every_cell(executor) -> N
             kinds = sorted(o["output_type"] for o in cell.outputs)
             assert kinds == ["execute_result", "stream"], (i, cell.outputs)
             assert cell.outputs[0]["text"] == f"line {i}\n"
+
+
+def test_java_kernels_map_the_class_data_archive_that_set_up_trained(tmp_path) -> None:
+    from clx.notebooks.kernelspecs import JAVA_ARCHIVE
+
+    folder = Path({k.name: k for k in installed_kernels()}["java"].resource_dir)
+    archive = folder / JAVA_ARCHIVE
+    assert archive.is_file() and (folder / f"{JAVA_ARCHIVE}.stamp").is_file()
+    with KernelPool(root=tmp_path / "k", spares=0) as pool:
+        kernel = pool.take("java")
+        try:
+            kernel.wait_ready(60)
+            assert str(archive) in Path(f"/proc/{kernel.pid}/maps").read_text()
+        finally:
+            pool.discard(kernel)
+
+
+def test_a_java_archive_that_does_not_fit_is_ignored(tmp_path, monkeypatch) -> None:
+    # e.g. after a JDK upgrade, until the next `clx setup` trains a new one
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    from clx.notebooks import Executor
+    from clx.notebooks.kernelspecs import JAVA_ARCHIVE
+
+    installed = Path({k.name: k for k in installed_kernels()}["java"].resource_dir)
+    folder = tmp_path / "jupyter" / "kernels" / "java"
+    folder.mkdir(parents=True)
+    for name in ("kernel.json", "jjava.jar"):
+        (folder / name).symlink_to(installed / name)
+    (folder / JAVA_ARCHIVE).write_bytes(b"not a class-data archive")
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
+    nb = new_notebook(cells=[new_code_cell("6 * 7")])
+    with Executor(root=tmp_path / "k", spares=0) as ex:
+        done = ex.execute(nb, kernel_name="java", files={}, retries=0)
+    assert done.cells[0].outputs[0]["data"]["text/plain"] == "42"

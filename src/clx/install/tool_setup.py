@@ -102,20 +102,24 @@ def setup_tools(prefix: Path, echo: Callable[[str], None] = print) -> list[str]:
 def _register_kernels(prefix: Path, echo: Callable[[str], None]) -> None:
     """Kernelspecs go into this environment's own Jupyter folder (``sys.prefix``, where
     its kernels are looked for), never the user's home: Deno's for the binary installed
-    under ``prefix``, and jjava's rewritten to start its JVM directly."""
+    under ``prefix``, and jjava's rewritten to start its JVM directly, with a class-data
+    archive trained for it (skipped while the JDK and the jar are unchanged)."""
     from clx.notebooks.kernelspecs import (
         deno_binary,
         install_deno_kernelspec,
+        train_java_archive,
         tune_java_kernelspec,
     )
 
     try:
         written = install_deno_kernelspec(binary=deno_binary(prefix))
-        tune_java_kernelspec()
+        archive = train_java_archive() if tune_java_kernelspec() else None
     except OSError as e:
         raise SetupError(
             f"cannot write kernelspecs into {sys.prefix}/share/jupyter/kernels: {e}"
         ) from e
+    if archive is not None:
+        echo(f"clx setup: java class-data archive {archive}")
     if written is None:  # `clx doctor` reports the missing kernel with its fix
         echo(f"clx setup: no Deno binary at {deno_binary(prefix)}: no deno kernelspec written")
     else:
