@@ -115,9 +115,32 @@ def test_the_kernel_that_runs_a_notebook_is_an_ingredient_of_its_key(tmp_path) -
     spec = root / "course-specs" / "course.xml"
     course = load_course(spec, output_root=tmp_path / "out")
     _, planned = plan_jobs(course, BuildOptions(spec=spec, output_root=tmp_path / "out"))
-    kernels = {p.source_rel.rsplit("/", 1)[1]: p.job.payload["kernel"] for p in planned
-               if p.job.kind == "notebook"}
+    kernels = {
+        p.source_rel.rsplit("/", 1)[1]: p.job.payload["kernel"]
+        for p in planned
+        if p.job.kind == "notebook"
+    }
     assert kernels["slides_records.java"] == kernel_identity("java") != ""
     assert kernels["slides_plain.java"] == ""  # evaluate="no": no kernel runs it
     assert kernels["slides_one.rs"] == ""  # not installed
     assert all("kernel" in p.ingredients for p in planned if p.job.kind == "notebook")
+
+
+def test_workers_boot_spares_of_the_kernels_the_planned_jobs_execute_on(tmp_path) -> None:
+    from clx.pipeline.run import _kernels_used, plan_jobs
+
+    python_decks = {f"slides/module_100/topic_500_py/slides_py{i}.py": "# %%\n1\n" for i in (1, 2)}
+    spec_text = SPEC.replace("<topic>rust_one</topic>", "<topic>py</topic><topic>rust_one</topic>")
+    files = {**FILES, **python_decks, "course-specs/course.xml": spec_text}
+    root = write_tree(tmp_path / "course", files)
+    spec = root / "course-specs" / "course.xml"
+    opts = BuildOptions(spec=spec, output_root=tmp_path / "out")
+    _, planned = plan_jobs(load_course(spec, output_root=tmp_path / "out"), opts)
+    # python3 runs two decks, java one (the evaluate="no" deck and Rust, which has no
+    # kernel here, execute nothing): most used first
+    assert _kernels_used(planned) == ["python3", "java"]
+    _, skipped = plan_jobs(
+        load_course(spec, output_root=tmp_path / "out"),
+        BuildOptions(spec=spec, output_root=tmp_path / "out", execute_skip=("java",)),
+    )
+    assert _kernels_used(skipped) == ["python3"]

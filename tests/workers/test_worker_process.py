@@ -172,3 +172,18 @@ def test_worker_exits_when_the_process_that_started_it_dies(db, queue, session, 
 
     wait(gone, timeout=10)
     assert queue.workers(session)[0].state is WorkerState.STOPPED
+
+
+def test_a_notebook_worker_boots_the_spares_the_build_names_as_it_starts(monkeypatch) -> None:
+    from clx.workers.handlers.notebook import NotebookHandler
+    from clx.workers.pool import WARM_KERNELS_VARIABLE
+
+    monkeypatch.setenv(WARM_KERNELS_VARIABLE, "java,no-such-kernel")
+    handler = NotebookHandler()
+    handler.start()  # a kernel the build reports as missing does not stop the worker
+    try:
+        booting = [p.name() for p in psutil.Process().children(recursive=True)]
+        assert "java" in booting, booting
+    finally:
+        handler.stop()
+    assert not [p for p in psutil.Process().children(recursive=True) if p.name() == "java"]

@@ -119,8 +119,8 @@ _TRAINING_CELLS = (
     "var xs = List.of(3, 1, 2);\nxs.stream().map(x -> x * 2).sorted().toList()",
     "new Point(1, 2)",
     'String.format("%d-%s", 42, "x")',
-    "int n = \"text\";",
-    "Object o = \"s\"; Integer i = (Integer) o;",
+    'int n = "text";',
+    'Object o = "s"; Integer i = (Integer) o;',
     "class Counter { private int n; void inc() { n++; } int get() { return n; } }\n"
     "var c = new Counter(); c.inc(); c.get()",
 )
@@ -184,8 +184,9 @@ def _run_training_kernel(folder: Path, dump: Path, tmp: Path, timeout: float) ->
     from jupyter_client.manager import KernelManager
 
     argv = [a.replace("{resource_dir}", str(folder)) for a in JAVA_KERNEL_ARGV]
-    argv = [f"-XX:ArchiveClassesAtExit={dump}" if a.startswith(_ARCHIVE_OPTION) else a
-            for a in argv]
+    argv = [
+        f"-XX:ArchiveClassesAtExit={dump}" if a.startswith(_ARCHIVE_OPTION) else a for a in argv
+    ]
     spec_dir = tmp / "kernels" / "jjava-training"
     spec_dir.mkdir(parents=True)
     spec = {"argv": argv, "display_name": "jjava training", "language": "java"}
@@ -219,8 +220,9 @@ def _run_training_kernel(folder: Path, dump: Path, tmp: Path, timeout: float) ->
 def _java_build() -> str:
     """``java -version`` in full: the archive fits exactly one JVM build."""
     try:
-        r = subprocess.run(["java", "-version"], capture_output=True, text=True, timeout=20,
-                           check=False)
+        r = subprocess.run(
+            ["java", "-version"], capture_output=True, text=True, timeout=20, check=False
+        )
     except (OSError, subprocess.SubprocessError):
         return ""
     return r.stderr.strip()

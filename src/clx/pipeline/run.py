@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from clx.course.course import Course, load_course
+from clx.course.languages import LANGUAGES
 from clx.course.layout import Layout
 from clx.course.outputs import Focus, OutputPlan, plan_outputs
 from clx.course.variants import DEFAULT_FORMATS, Format
@@ -30,6 +31,7 @@ from clx.pipeline.cache import BuildCache, CacheEntry
 from clx.pipeline.cache_gc import DEFAULT_KEEP_DAYS, prune, running_builds, sweep_files
 from clx.pipeline.copy import CopyResult, copy_files, place_render
 from clx.pipeline.durations import prioritize, record_finished
+from clx.pipeline.execution_policy import executed_label
 from clx.pipeline.homepage import write_home_pages
 from clx.pipeline.jobs import SOURCE_LINES, BuildSettings, JobPlanner, PlannedJob
 from clx.pipeline.manifest import update_manifest
@@ -346,6 +348,22 @@ def _worker_counts(planned: list[PlannedJob], opts: BuildOptions) -> dict[str, i
     return {kind: min(n, wanted[kind]) for kind, n in _by_kind(planned).items() if kind in wanted}
 
 
+def _kernels_used(planned: list[PlannedJob]) -> list[str]:
+    """The kernelspecs the planned notebook jobs execute on, most used first: the
+    workers boot a spare of each while they start."""
+    uses: dict[str, int] = {}
+    for p in planned:
+        payload = p.job.payload
+        if p.job.kind != "notebook" or not payload.get("execute", True):
+            continue
+        if not any(executed_label(label) for label in payload.get("outputs", {})):
+            continue
+        lang = LANGUAGES.get(str(payload.get("prog_lang")))
+        if lang is not None:
+            uses[lang.kernel_name] = uses.get(lang.kernel_name, 0) + 1
+    return sorted(uses, key=lambda name: (-uses[name], name))
+
+
 class Superseded(Exception):
     """Watch mode: sources changed while this build waited; start the next one."""
 
@@ -361,7 +379,7 @@ def _run_jobs(runtime: BuildRuntime | None, db: Path, planned: list[PlannedJob],
     rt = runtime or BuildRuntime(db, info={"spec": str(opts.spec)}, queue_url=opts.queue_url,
                                  local_workers=opts.local_workers)
     try:
-        pool = rt.ensure_workers(counts or _worker_counts(planned, opts))
+        pool = rt.ensure_workers(counts or _worker_counts(planned, opts), _kernels_used(planned))
         queue, session = rt.queue, rt.session
         rt.publish_inputs(_input_digests(planned))
         backend = SqliteBackend(queue, session, stall_timeout=opts.stall_timeout)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 import psutil
@@ -116,9 +116,12 @@ class BuildRuntime:
         self.pool: WorkerPool | None = None
         self.counts: dict[str, int] = {}
 
-    def ensure_workers(self, counts: Mapping[str, int]) -> WorkerPool | None:
+    def ensure_workers(
+        self, counts: Mapping[str, int], warm_kernels: Sequence[str] = ()
+    ) -> WorkerPool | None:
         """Make sure at least ``counts`` workers per kind run; grows the pool if needed.
-        None when the build starts no local workers."""
+        None when the build starts no local workers. ``warm_kernels``: the kernelspecs a
+        new pool's notebook workers boot spares of as they start."""
         if self.local_workers is not None:
             counts = {k: min(n, self.local_workers) for k, n in counts.items()}
             counts = {k: n for k, n in counts.items() if n > 0}
@@ -132,7 +135,11 @@ class BuildRuntime:
                 log.info("restarting the worker pool for %s", wanted)
                 self.pool.stop()
             self.pool = WorkerPool(
-                self.queue_url or self.db, self.session, wanted, state_dir=self.db.parent
+                self.queue_url or self.db,
+                self.session,
+                wanted,
+                state_dir=self.db.parent,
+                warm_kernels=warm_kernels,
             )
             self.pool.start()
             self.counts = wanted

@@ -82,7 +82,8 @@ class WorkerPool:
     ``counts`` maps a job kind (or several, comma-separated, served by one worker) to a
     number of workers; default ``default_counts()``. ``queue`` is the SQLite file or a
     PostgreSQL URL (handed to the workers in their environment, never on a command line);
-    ``state_dir`` is the folder handlers keep state in (default: the SQLite file's).
+    ``state_dir`` is the folder handlers keep state in (default: the SQLite file's);
+    ``warm_kernels`` the kernelspecs notebook workers boot spares of as they start.
     Use as a context manager.
     """
 
@@ -102,6 +103,7 @@ class WorkerPool:
         worker_args: Sequence[str] = (),
         python: str = sys.executable,
         env: Mapping[str, str] | None = None,
+        warm_kernels: Sequence[str] = (),
     ) -> None:
         self.queue_url = str(queue) if is_server_url(queue) else None
         self.db_path = None if self.queue_url else Path(queue).resolve()
@@ -119,6 +121,7 @@ class WorkerPool:
         self.worker_args = list(worker_args)
         self.python = python
         self.env = dict(env) if env is not None else None
+        self.warm_kernels = list(warm_kernels)
         self.tmp_root = worker_temp_root(self.state_dir)
         self.slots: list[PoolWorker] = [
             PoolWorker(slot=f"{spec.replace(',', '+')}-{i + 1}", kinds=_kinds(spec))
@@ -254,6 +257,8 @@ class WorkerPool:
         w.tmp = self.tmp_root / w.worker_id
         w.tmp.mkdir(parents=True, exist_ok=True)
         env["TMPDIR"] = env[TMPDIR_VARIABLE] = str(w.tmp)
+        if self.warm_kernels:
+            env[WARM_KERNELS_VARIABLE] = ",".join(self.warm_kernels)
         if self.queue_url:
             env["CLX_QUEUE_URL"] = self.queue_url
         with open(w.log_path, "ab") as logfile:
@@ -357,6 +362,8 @@ class WorkerPool:
 
 
 TMPDIR_VARIABLE = "CLX_WORKER_TMPDIR"  # the worker removes this folder when it exits
+# Kernelspecs a notebook worker boots spares of as it starts (clx.workers.handlers.notebook).
+WARM_KERNELS_VARIABLE = "CLX_WARM_KERNELS"
 OWNER_FILE = ".clx-owner"  # "<pid> <start time>" of the worker a temp folder belongs to
 
 

@@ -3,11 +3,13 @@
 A thin shell around ``clx.notebooks.render_language``: it turns the JSON payload into
 the engine's values (file contents come from the build's blob store by hash, so the
 worker processes exactly the bytes the build hashed), keeps one ``Executor`` with a
-warm python3 kernel for the worker's lifetime, and maps variant labels to the output
-paths the build chose.
+warm spare kernel per kernelspec for the worker's lifetime, and maps variant labels to
+the output paths the build chose. The build names the kernels its jobs will use in
+``CLX_WARM_KERNELS`` (comma-separated), so a worker boots a Java or Deno spare while it
+starts instead of on its first such deck; without it a worker warms python3.
 
 Python notebooks run in the interpreter their job names (the course's environment);
-the spare kernel warmed at start is for the interpreter the build that started this
+the python3 spare warmed at start is for the interpreter the build that started this
 worker named in ``CLX_COURSE_PYTHON`` (a remote ``clx worker``: its own).
 """
 
@@ -19,7 +21,13 @@ from collections.abc import Mapping
 from types import MappingProxyType
 
 from clx.course.variants import Variant
-from clx.notebooks import Executor, NotebookSettings, NotebookSource, render_language
+from clx.notebooks import (
+    Executor,
+    KernelMissing,
+    NotebookSettings,
+    NotebookSource,
+    render_language,
+)
 from clx.notebooks.environments import COURSE_PYTHON_VARIABLE
 from clx.notebooks.formats import warm_html
 from clx.notebooks.kernels import NoIpykernel
@@ -27,10 +35,17 @@ from clx.notebooks.payload import NotebookJobPayload
 from clx.problems import InfrastructureError
 from clx.store import BlobStore
 from clx.workers.handler import JobView, Outcome
+from clx.workers.pool import WARM_KERNELS_VARIABLE
 
 log = logging.getLogger(__name__)
 
 WARM_KERNEL = "python3"
+
+
+def kernels_to_warm(environ: Mapping[str, str] = os.environ) -> list[str]:
+    """The kernelspecs a worker boots spares of when it starts."""
+    names = [n.strip() for n in environ.get(WARM_KERNELS_VARIABLE, "").split(",")]
+    return [n for n in names if n] or [WARM_KERNEL]
 
 
 class NotebookHandler:
@@ -43,17 +58,24 @@ class NotebookHandler:
         self._owns_executor = executor is None
 
     def start(self) -> None:
-        """Boot a python3 spare kernel (ConfigurationError if none) and, while it boots,
-        warm the HTML exporter, so the first job pays for neither.
-
-        A course environment without ipykernel does not stop the worker: the build
-        reports that once, and this worker still serves the other languages."""
+        """Boot spare kernels (``kernels_to_warm``; ConfigurationError if python3 is among
+        them and missing) and, while they boot, warm the HTML exporter, so the first job
+        pays for neither. Another missing kernel is the build's to report (once, from its
+        plan), not a reason for the worker not to start; nor is a course environment
+        without ipykernel (the build reports that once, and this worker still serves the
+        other languages)."""
         if self._executor is None:
             self._executor = Executor()
-        try:
-            self._executor.warm(WARM_KERNEL, os.environ.get(COURSE_PYTHON_VARIABLE) or None)
-        except NoIpykernel as e:
-            log.warning("no warm python3 kernel: %s", e)
+        python = os.environ.get(COURSE_PYTHON_VARIABLE) or None
+        for name in kernels_to_warm():
+            try:
+                self._executor.warm(name, python if name == WARM_KERNEL else None)
+            except NoIpykernel as e:
+                log.warning("no warm python3 kernel: %s", e)
+            except KernelMissing:
+                if name == WARM_KERNEL:
+                    raise
+                log.info("no kernel %s to warm", name)
         warm_html()
 
     def run(self, job: JobView) -> Outcome:
