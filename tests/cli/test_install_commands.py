@@ -72,3 +72,19 @@ def test_setup_installs_into_another_prefix_what_this_environment_has(tmp_path: 
     assert all((prefix / pin.marker).is_file() for pin in PIP_DATA)
     again = clx("setup", "--prefix", str(prefix), cwd=tmp_path)
     assert "everything was installed already" in again.stdout
+
+
+def test_doctor_says_the_java_kernel_needs_a_jdk_not_a_jre(tmp_path: Path, monkeypatch) -> None:
+    from clx.install.doctor import check_notebook_kernels
+
+    found = {f.name: f for f in check_notebook_kernels()}
+    assert found["java kernel JDK"].ok, found["java kernel JDK"]
+    # a JRE's java: the same JVM without the jdk.jshell module
+    jre = tmp_path / "jre"
+    jre.mkdir()
+    (jre / "java").write_text("#!/bin/sh\necho java.base@17.0.15\necho java.logging@17.0.15\n")
+    (jre / "java").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{jre}:/usr/bin:/bin")
+    jdk = {f.name: f for f in check_notebook_kernels()}["java kernel JDK"]
+    assert not jdk.ok and "no jdk.jshell" in jdk.detail
+    assert jdk.fix.endswith("apt-get install --no-install-recommends openjdk-17-jdk-headless")

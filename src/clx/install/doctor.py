@@ -113,8 +113,35 @@ def check_notebook_kernels() -> Iterable[Finding]:
             yield Finding(f"{name} kernel", False, f"no kernelspec {name}", fix, needed_for)
         else:
             yield Finding(f"{name} kernel", True, f"{kernel.version} ({kernel.resource_dir})")
+            if name == "java":
+                yield _java_compiler(kernel.argv)
     for name, kernel in sorted(found.items()):
         yield Finding(f"{name} kernel", True, f"{kernel.version} ({kernel.resource_dir})")
+
+
+def _java_compiler(argv: tuple[str, ...]) -> Finding:
+    """jjava compiles every cell with JShell: the JVM it runs on must be a JDK's (PlantUML's
+    ``java`` may be a JRE's, which has no ``jdk.jshell``)."""
+    import subprocess
+
+    java = shutil.which(argv[0] if argv else "java") or (argv[0] if argv else "java")
+    try:
+        r = subprocess.run(
+            [java, "--list-modules"], capture_output=True, text=True, timeout=30, check=False
+        )
+        modules = r.stdout
+    except (OSError, subprocess.SubprocessError) as e:
+        modules = f"cannot run {java}: {e}"
+    needed_for = "executed HTML of Java"
+    if "jdk.jshell@" in modules:
+        return Finding("java kernel JDK", True, f"jdk.jshell in {java}")
+    return Finding(
+        "java kernel JDK",
+        False,
+        f"{java} has no jdk.jshell module (a JRE?)",
+        _apt("openjdk-17-jdk-headless"),
+        needed_for,
+    )
 
 
 @check
