@@ -109,3 +109,26 @@ def test_workers_stop_ends_the_watch(tmp_path: Path) -> None:
         if w.proc.poll() is None:
             os.kill(w.proc.pid, signal.SIGINT)
             w.proc.wait(timeout=60)
+
+
+def test_a_missing_kernel_is_shown_once_per_watch_not_on_every_rebuild(tmp_path: Path) -> None:
+    root = write_tree(tmp_path / "course", {
+        "course-specs/c.xml": SPEC,
+        "slides/m_1/topic_100_alpha/slides_alpha.py": nb("Alpha", "Alpha", "print('v1')"),
+        "slides/m_1/topic_200_beta/slides_beta.rs": nb("Beta", "Beta", "let x = 1;")
+        .replace("# ", "// "),
+    })
+    w = Watcher(root / "course-specs/c.xml")
+    try:
+        w.wait_for(lambda: w.rebuilds() >= 1)
+        (root / "slides/m_1/topic_100_alpha/slides_alpha.py").write_text(
+            nb("Alpha", "Alpha", "print('v2')"))
+        w.wait_for(lambda: w.rebuilds() >= 2)
+        w.wait_for(lambda: any("shown before still apply" in line for line in w.lines))
+    finally:
+        os.kill(w.proc.pid, signal.SIGINT)
+        w.proc.wait(timeout=60)
+    missing = [line for line in w.lines if "Jupyter kernel 'rust'" in line]
+    assert len(missing) == 1, w.lines
+    statuses = [line for line in w.lines if " job(s) run, " in line]
+    assert all("1 error(s)" in line for line in statuses), statuses  # still counted

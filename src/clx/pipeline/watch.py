@@ -30,6 +30,7 @@ from clx.pipeline.progress import Progress, SilentProgress
 from clx.pipeline.report import BuildReport
 from clx.pipeline.run import BuildOptions, Superseded, build
 from clx.pipeline.runtime import BuildRuntime
+from clx.problems import Category
 from clx.queue.model import SessionState
 
 log = logging.getLogger(__name__)
@@ -104,6 +105,29 @@ def status_line(report: BuildReport, changed: set[str]) -> str:
             f"{report.outputs} outputs, {report.wall_seconds:.1f} s")
 
 
+class ErrorsShown:
+    """The errors of each rebuild, with configuration errors (a missing kernel, a missing
+    tool) shown once per watch: they come back on every rebuild until the set-up changes,
+    and would bury the errors of the notebook just saved."""
+
+    def __init__(self) -> None:
+        self._seen: set[tuple[str | None, int | None, str]] = set()
+
+    def lines(self, report: BuildReport) -> list[str]:
+        shown, again = [], 0
+        for e in report.errors:
+            key = (e.file, e.line, e.message)
+            if e.category is Category.CONFIGURATION:
+                if key in self._seen:
+                    again += 1
+                    continue
+                self._seen.add(key)
+            shown.append("  " + e.format())
+        if again:
+            shown.append(f"  ({again} configuration error(s) shown before still apply)")
+        return shown
+
+
 def watch_build(opts: BuildOptions, echo: Callable[[str], None],
                 stop: threading.Event | None = None, *, progress: Progress | None = None,
                 on_report: Callable[[BuildReport], None] | None = None) -> int:
@@ -137,6 +161,7 @@ def watch_build(opts: BuildOptions, echo: Callable[[str], None],
                 return closed
 
             changed: set[str] = set()
+            errors_shown = ErrorsShown()
             while not stop.is_set():
                 if stopped_elsewhere():
                     return 1
@@ -146,8 +171,8 @@ def watch_build(opts: BuildOptions, echo: Callable[[str], None],
                     if on_report is not None:
                         on_report(report)
                     echo(status_line(report, changed))
-                    for e in report.errors:
-                        echo("  " + e.format())
+                    for line in errors_shown.lines(report):
+                        echo(line)
                 except Superseded:
                     echo(f"[{datetime.now():%H:%M:%S}] changed again, restarting: "
                          + ", ".join(sorted(pending)[:3]))
