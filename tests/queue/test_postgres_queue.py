@@ -238,3 +238,26 @@ def test_a_database_the_server_refuses_fails_at_once(postgres_url, caplog):
         PostgresQueue(missing).counts("s")
     assert 'database "no_such_database" does not exist' in str(info.value)
     assert not [r for r in caplog.records if "retrying" in r.getMessage()]
+
+
+def test_a_claim_repeated_after_its_answer_was_lost_returns_the_same_jobs(postgres_url):
+    # The claim committed, then the connection died before its answer arrived: the
+    # reconnecting retry must hand out that batch, not claim a second one and strand
+    # the first until its lease runs out.
+    q = PostgresQueue(postgres_url)
+    q.open_session("s")
+    q.enqueue_many("s", jobs(6))
+    real_call = q._call
+
+    def answer_lost_once(op):
+        real_call(op)  # committed; its rows never reach the worker
+        return real_call(op)
+
+    q._call = answer_lost_once  # type: ignore[method-assign]
+    claimed = q.claim("s", ["noop"], "w", limit=2)
+    q._call = real_call  # type: ignore[method-assign]
+    running = [j for j in q.jobs("s") if j.state is JobState.RUNNING]
+    assert sorted(c.id for c in claimed) == sorted(j.id for j in running)
+    assert len(claimed) == 2 and {c.attempt for c in claimed} == {1}
+    assert len(q.claim("s", ["noop"], "w2", limit=10)) == 4  # the rest, once each
+    q.close()

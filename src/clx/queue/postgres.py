@@ -161,6 +161,11 @@ def _copy_text(value: str) -> str:
     return value
 
 
+# What a claim returns of each job, in ``ClaimedJob`` order.
+_CLAIM_COLUMNS = ("id", "kind", "payload", "cache_key", "outputs", "attempts", "max_attempts",
+                  "priority", "lease_expires")
+
+
 class PostgresQueue(Queue):
     """Queue in the ``clx`` schema of a PostgreSQL database named by ``url``.
 
@@ -622,22 +627,34 @@ class PostgresQueue(Queue):
         if not kinds or limit < 1:
             return []
         token = secrets.token_hex(16)
+        # ``_call`` repeats the statement when the connection is lost; if the first run
+        # committed and only its answer was lost, the jobs it took are running under
+        # this token already: the repeat answers those instead of claiming more (which
+        # would leave the first batch running, unknown to the worker, until its lease
+        # ran out, at the cost of an attempt).
+        columns = ", ".join(_CLAIM_COLUMNS)
         sql = f"""
-            WITH picked AS (
+            WITH mine AS (
+                SELECT id FROM clx.jobs WHERE lease_token = %(token)s AND state = 'running'
+            ), picked AS (
                 SELECT id FROM clx.jobs
                 WHERE session_key = (SELECT key FROM clx.sessions WHERE id = %(session)s)
                   AND state = 'pending' AND kind = ANY(%(kinds)s)
                   AND (not_before IS NULL OR not_before <= {NOW})
+                  AND NOT EXISTS (SELECT 1 FROM mine)
                 ORDER BY priority DESC, id
                 LIMIT %(limit)s
                 FOR UPDATE SKIP LOCKED
+            ), claimed AS (
+                UPDATE clx.jobs j SET state = 'running', attempts = attempts + 1,
+                    lease_token = %(token)s, worker_id = %(worker)s, started_at = {NOW},
+                    lease_expires = {NOW} + make_interval(secs => %(lease)s), not_before = NULL
+                FROM picked WHERE j.id = picked.id AND j.state = 'pending'
+                RETURNING {", ".join(f"j.{c}" for c in _CLAIM_COLUMNS)}
             )
-            UPDATE clx.jobs j SET state = 'running', attempts = attempts + 1,
-                lease_token = %(token)s, worker_id = %(worker)s, started_at = {NOW},
-                lease_expires = {NOW} + make_interval(secs => %(lease)s), not_before = NULL
-            FROM picked WHERE j.id = picked.id AND j.state = 'pending'
-            RETURNING j.id, j.kind, j.payload, j.cache_key, j.outputs, j.attempts,
-                j.max_attempts, j.priority, j.lease_expires"""
+            SELECT {columns} FROM claimed
+            UNION ALL
+            SELECT {columns} FROM clx.jobs WHERE id IN (SELECT id FROM mine)"""
         params = self._p(
             session=session,
             kinds=kinds,
