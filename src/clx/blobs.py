@@ -55,15 +55,33 @@ class PostgresBlobs:
         wanted = sorted(set(digests))
         if not wanted:
             return set()
+        # Asking is using: the blobs a build finds here count as used now, so pruning
+        # (``prune``) keeps what running builds rely on.
         have = self.queue.run(
             lambda db: {
                 r[0]
                 for r in db.execute(
-                    "SELECT digest FROM clx.blobs WHERE digest = ANY(%s)", (wanted,)
+                    "UPDATE clx.blobs SET used_at = statement_timestamp()"
+                    " WHERE digest = ANY(%s) RETURNING digest",
+                    (wanted,),
                 )
             }
         )
         return set(wanted) - have
+
+    def prune(self, keep_days: float) -> tuple[int, int]:
+        """Delete the blobs no build has uploaded, asked for or fetched for ``keep_days``
+        days; returns how many and their bytes. Every build refreshes its inputs when it
+        submits (``missing``) and a job's outputs, new when it finishes, are fetched right
+        then, so only a build that ran longer than ``keep_days`` could miss one."""
+        rows = self.queue.run(
+            lambda db: db.execute(
+                "DELETE FROM clx.blobs WHERE used_at < statement_timestamp()"
+                " - make_interval(secs => %s) RETURNING size",
+                (float(keep_days) * 86400,),
+            ).fetchall()
+        )
+        return len(rows), sum(int(r[0]) for r in rows)
 
     def put(self, data: bytes) -> str:
         return self.put_many([data])[0]

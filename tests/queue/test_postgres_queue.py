@@ -261,3 +261,22 @@ def test_a_claim_repeated_after_its_answer_was_lost_returns_the_same_jobs(postgr
     assert len(claimed) == 2 and {c.attempt for c in claimed} == {1}
     assert len(q.claim("s", ["noop"], "w2", limit=10)) == 4  # the rest, once each
     q.close()
+
+
+def test_server_blobs_no_build_used_for_the_keep_days_are_pruned(postgres_url):
+    from clx.blobs import PostgresBlobs
+
+    q = PostgresQueue(postgres_url)
+    blobs = PostgresBlobs(q)
+    old, asked, new = blobs.put_many([b"clx-old", b"clx-asked", b"clx-new"])
+    q._db().execute(
+        "UPDATE clx.blobs SET used_at = statement_timestamp() - interval '20 days'"
+        " WHERE digest = ANY(%s)",
+        ([old, asked],),
+    )
+    assert blobs.missing([asked]) == set()  # a build that asks for a blob uses it
+    count, size = blobs.prune(keep_days=14)
+    assert (count, size) == (1, len(b"clx-old"))
+    assert blobs.missing([old, asked, new]) == {old}
+    assert blobs.get(new) == b"clx-new"
+    q.close()

@@ -156,6 +156,19 @@ class BuildRuntime:
             log.info("uploaded %d input blob(s) to the queue database", sent)
         return sent
 
+    def prune_server_blobs(self, keep_days: float) -> None:
+        """Server queues: drop the blobs no build has used for ``keep_days`` days (the
+        table is shared by every course on the server); a failure is only logged."""
+        if not isinstance(self.blobs, PostgresBlobs):
+            return
+        try:
+            count, size = self.blobs.prune(keep_days)
+        except Exception as e:  # noqa: BLE001 - a clean-up never fails a build
+            log.warning("pruning the queue database's blobs failed: %s", e)
+            return
+        if count:
+            log.info("pruned %d blob(s), %d bytes, from the queue database", count, size)
+
     def land_outputs(self, job: JobRecord, planned_outputs: Iterable[str]) -> list[Problem]:
         """Server queues: write a finished job's returned outputs into the output tree,
         to the paths the build planned for it."""
