@@ -16,7 +16,7 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from queue import Empty
@@ -33,6 +33,7 @@ from nbclient.exceptions import (
 )
 from nbformat import NotebookNode
 
+from clx.notebooks.imports import imported_modules
 from clx.notebooks.kernels import Kernel, KernelMissing, KernelPool
 from clx.problems import strip_ansi
 
@@ -171,6 +172,12 @@ class Executor:
         self._calls = threading.local()
 
     @property
+    def last_modules(self) -> list[str]:
+        """Third-party modules the calling thread's last successful ``execute`` imported
+        (forked python3 kernels only; see ``clx.notebooks.imports``)."""
+        return list(getattr(self._calls, "modules", ()))
+
+    @property
     def last_attempts(self) -> int:
         """Kernel executions the calling thread's last ``execute`` started (retries count)."""
         return getattr(self._calls, "attempts", 0)
@@ -192,10 +199,13 @@ class Executor:
         output_grace: float = 0.0,
         allow_errors: bool = False,
         interpreter: str | None = None,
+        preload: Sequence[str] = (),
     ) -> NotebookNode:
         """An executed copy of ``nb`` (``nb`` itself is left unchanged).
 
         ``interpreter``: the Python that a python3 kernel runs in (None: ours).
+        ``preload``: third-party modules the kernel should already hold (a hint: the
+        notebook still imports what it needs; see ``KernelPool.take``).
 
         ``allow_errors``: failing cells keep their error output and execution goes on
         (the caller decides what they mean); time-outs and dead kernels still raise.
@@ -205,13 +215,14 @@ class Executor:
         """
         failures: list[str] = []
         detail = ""
+        self._calls.modules = []
         for attempt in range(max(retries, 0) + 1):
             self._calls.attempts = attempt
-            kernel = self.pool.take(kernel_name, interpreter)
+            kernel = self.pool.take(kernel_name, interpreter, preload)
             self._calls.attempts = attempt + 1
             self.executions += 1
             try:
-                return _off_the_main_thread(
+                done = _off_the_main_thread(
                     self._run,
                     kernel,
                     nb,
@@ -221,6 +232,8 @@ class Executor:
                     output_grace,
                     allow_errors,
                 )
+                self._calls.modules = kernel.imported
+                return done
             except _KernelDied as died:
                 log.warning("kernel %s died (attempt %d): %s", kernel_name, attempt + 1, died)
                 failures.append(str(died))
@@ -289,6 +302,7 @@ class Executor:
         client.kc = kc  # connected and proven ready (see _handshake)
         try:
             client.execute()
+            kernel.imported = self._imports_of(kc, kernel)
         except CellTimeoutError as exc:
             raise CellFailed(
                 tracker.index,
@@ -312,6 +326,15 @@ class Executor:
         finally:
             kc.stop_channels()
         return work
+
+    def _imports_of(self, kc: AsyncKernelClient, kernel: Kernel) -> list[str]:
+        """What the notebook imported, for the next build's preload (forked kernels only:
+        nothing else could preload it)."""
+        if kernel.preloaded is None:
+            return []
+        return run_sync(imported_modules)(
+            kc, private=kernel.folder, baseline=kernel.baseline, present=kernel.preloaded
+        )
 
 
 class _KernelDied(Exception):

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
+import select
 import signal
 import subprocess
 import sys
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +26,8 @@ import psutil
 from jupyter_client.manager import KernelManager
 
 from clx.processes import kill_tree, popen
+
+log = logging.getLogger(__name__)
 
 _LAUNCHER = ["-m", "ipykernel_launcher"]
 # Run by its path: the course's interpreter has no clx to find ``-m clx.notebooks.zygote``.
@@ -67,7 +72,14 @@ class ForkedProcess:
 
 
 class Zygote:
-    """One fork server per interpreter of a kernel pool, started on first use."""
+    """One fork server per interpreter of a kernel pool, started on first use.
+
+    It also remembers which third-party modules its kernels should start with
+    (``preload``): a zygote that had to be replaced imports them again, and a module
+    that made one unfit to fork is never asked for again.
+    """
+
+    preload_timeout = 120.0  # seconds for one preload request; past it the zygote is replaced
 
     def __init__(self, interpreter: str = sys.executable,
                  env: dict[str, str] | None = None) -> None:
@@ -75,6 +87,11 @@ class Zygote:
         self._env = env  # the zygote imports what the kernels import, in their environment
         self._proc: subprocess.Popen | None = None
         self._lock = threading.Lock()
+        self.baseline: frozenset[str] = frozenset()  # top-level modules before any preload
+        self._wanted: dict[str, None] = {}  # preload requests in order, refused ones dropped
+        self._refused: set[str] = set()
+        self.loaded: frozenset[str] = frozenset()  # what the running zygote preloaded
+        self.present: frozenset[str] = frozenset()  # all it holds (at most one dot)
 
     def _ensure(self) -> subprocess.Popen:
         if self._proc is not None and self._proc.poll() is None:
@@ -94,10 +111,17 @@ class Zygote:
                 f"the kernel fork server ({self.interpreter}) did not start"
                 + (f": {why}" if why else "")
             )
+        self.present = frozenset(json.loads(ready).get("modules") or ())
+        self.baseline = frozenset(n.partition(".")[0] for n in self.present)
         self._proc = proc
+        self.loaded = frozenset()
+        if self._wanted:
+            self._import(proc, list(self._wanted))
         return proc
 
-    def spawn(self, args: list[str], cwd: str, env: dict[str, str], stderr: str) -> ForkedProcess:
+    def spawn(self, args: list[str], cwd: str, env: dict[str, str],
+              stderr: str) -> tuple[ForkedProcess, frozenset[str]]:
+        """Fork a kernel; also returns the modules it starts with (at most one dot)."""
         with self._lock:
             proc = self._ensure()
             assert proc.stdin is not None and proc.stdout is not None
@@ -105,15 +129,89 @@ class Zygote:
             proc.stdin.write(json.dumps(request) + "\n")
             proc.stdin.flush()
             answer = json.loads(proc.stdout.readline() or '{"error": "fork server died"}')
+            present = self.present
         if "pid" not in answer:
             raise RuntimeError(f"kernel fork failed: {answer.get('error')}")
-        return ForkedProcess(int(answer["pid"]))
+        return ForkedProcess(int(answer["pid"])), present
+
+    def preload(self, names: Sequence[str]) -> bool:
+        """Have every kernel forked from now on start with ``names`` imported (modules the
+        zygote does not hold yet are imported now; see ``clx.notebooks.zygote``). Returns
+        whether anything new was imported. Never raises for a module: one that fails or
+        is unfit is left out (logged at debug), and the notebook imports it itself."""
+        with self._lock:
+            new = [n for n in names if n not in self._wanted and not self._is_refused(n)]
+            if not new:
+                return False
+            self._wanted.update(dict.fromkeys(new))
+            before = self.loaded
+            running = self._proc is not None and self._proc.poll() is None
+            proc = self._ensure()  # a fresh zygote imports everything wanted by itself
+            if running:
+                self._import(proc, new)
+            return bool(self.loaded - before)
 
     def close(self) -> None:
         with self._lock:
             if self._proc is not None:
                 kill_tree(self._proc.pid)
                 self._proc = None
+
+    # -- internals (called with the lock held) ----------------------------------------------
+
+    def _is_refused(self, name: str) -> bool:
+        return any(name == r or name.startswith(r + ".") for r in self._refused)
+
+    def _import(self, proc: subprocess.Popen, names: list[str]) -> None:
+        """One preload request; an unfit module replaces the zygote (and is dropped)."""
+        while True:
+            names = [n for n in names if not self._is_refused(n)]
+            if not names:
+                return
+            answer = self._ask(proc, {"preload": names})
+            if answer is None:  # hung or died while importing: no preload in this worker
+                log.debug("kernel fork server did not preload %s; dropping them", names)
+                self._refuse(names)
+                kill_tree(proc.pid)
+                self._proc = None
+                proc = self._ensure()
+                return
+            for name, why in answer.get("failed") or ():
+                log.debug("not preloading %s: %s", name, why)
+            self._refuse([n for n, _ in answer.get("failed") or ()])
+            self.loaded = self.loaded | frozenset(answer.get("preloaded") or ())
+            self.present = self.present | frozenset(answer.get("modules") or ())
+            unsafe = list(answer.get("unsafe") or ())
+            if not unsafe:
+                return
+            log.debug("not preloading %s: it starts a thread or needs the IPython shell",
+                      unsafe)
+            self._refuse(unsafe)
+            kill_tree(proc.pid)  # it said it is unfit and exits; a new one imports the rest
+            self._proc = None
+            proc = self._ensure()
+            return
+
+    def _refuse(self, names: Sequence[str]) -> None:
+        self._refused.update(names)
+        for name in names:
+            self._wanted.pop(name, None)
+        for name in [w for w in self._wanted if self._is_refused(w)]:
+            del self._wanted[name]
+
+    def _ask(self, proc: subprocess.Popen, request: dict) -> dict | None:
+        assert proc.stdin is not None and proc.stdout is not None
+        try:
+            proc.stdin.write(json.dumps(request) + "\n")
+            proc.stdin.flush()
+        except OSError:
+            return None
+        ready, _, _ = select.select([proc.stdout], [], [], self.preload_timeout)
+        line = proc.stdout.readline() if ready else ""
+        try:
+            return json.loads(line) if line else None
+        except ValueError:
+            return None
 
 
 class ForkingKernelManager(KernelManager):
@@ -123,6 +221,7 @@ class ForkingKernelManager(KernelManager):
     zygote: Zygote | None = None
     stderr_path: str | None = None
     interpreter: str | None = None
+    preloaded: frozenset[str] | None = None  # forked: the modules the kernel started with
 
     def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
         # jupyter_client puts our interpreter in place of the kernelspec's "python"; a
@@ -142,7 +241,9 @@ class ForkingKernelManager(KernelManager):
         assert self.provisioner is not None and self.zygote is not None
         env = {str(k): str(v) for k, v in (kw.get("env") or os.environ).items()}
         cwd = str(kw.get("cwd") or os.getcwd())
-        process = self.zygote.spawn(kernel_cmd[3:], cwd, env, self.stderr_path or os.devnull)
+        process, self.preloaded = self.zygote.spawn(
+            kernel_cmd[3:], cwd, env, self.stderr_path or os.devnull
+        )
         provisioner: Any = self.provisioner
         provisioner.process = process
         provisioner.pid = process.pid

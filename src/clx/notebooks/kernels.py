@@ -42,8 +42,8 @@ import threading
 import time
 import uuid
 from collections import defaultdict, deque
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from queue import Empty
 from typing import IO, Any
@@ -130,6 +130,11 @@ class Kernel:
     manager: KernelManager
     folder: Path  # private: ipc sockets, connection file, stderr log, the cwd
     cwd: Path  # the kernel's working directory (empty until ``place_files``)
+    # Forked from a zygote: the modules it started with (at most one dot) and the
+    # top-level ones its zygote held before any preload; None: not forked.
+    preloaded: frozenset[str] | None = None
+    baseline: frozenset[str] = frozenset()
+    imported: list[str] = field(default_factory=list)  # third-party, after its execution
     _stderr: IO[bytes] | None = None
     _ready: threading.Event | None = None
     _ready_error: BaseException | None = None
@@ -210,6 +215,14 @@ def _with_stderr(message: str, kernel: Kernel) -> str:
     return f"{message}; its stderr ended with:\n{tail}" if tail else message
 
 
+def _lacks(kernel: Kernel, zygote: Zygote, preload: Sequence[str]) -> bool:
+    """Was ``kernel`` forked before ``zygote`` held some of ``preload``?"""
+    if kernel.preloaded is None:
+        return False
+    present = zygote.present
+    return any(m in present and m not in kernel.preloaded for m in preload)
+
+
 def speaks_ipc(argv: list[str]) -> bool:
     """Whether a kernel command is ipykernel, the one kernel known to accept ``ipc``."""
     return any(part in ("ipykernel_launcher", "ipykernel") for part in argv[:4])
@@ -277,13 +290,31 @@ class KernelPool:
         self.ensure_installed(name, interpreter)
         self._refill((name, self._interpreter(name, interpreter)))
 
-    def take(self, name: str, interpreter: str | None = None) -> Kernel:
-        """A started kernel for one execution; the caller must ``discard`` it."""
+    def take(
+        self, name: str, interpreter: str | None = None, preload: Sequence[str] = ()
+    ) -> Kernel:
+        """A started kernel for one execution; the caller must ``discard`` it.
+
+        ``preload``: third-party modules the kernel should start with (forked python3
+        kernels only; see ``Zygote.preload``). A spare forked before its zygote held
+        them is replaced, so a worker's first notebook already gains.
+        """
         self.ensure_installed(name, interpreter)
         key = (name, self._interpreter(name, interpreter))
         with self._lock:
+            ipykernel = self._known.get(name, False)
+        zygote = self._zygote(key[1]) if preload and ipykernel else None
+        if zygote is not None:
+            try:
+                zygote.preload(preload)
+            except Exception as exc:  # the kernels simply start without them
+                log.debug("preloading %s failed: %s", list(preload), exc)
+        with self._lock:
             queue = self._spares[key]
             kernel = queue.popleft() if queue else None
+        if kernel is not None and zygote is not None and _lacks(kernel, zygote, preload):
+            self.discard(kernel)
+            kernel = None
         if kernel is None:
             kernel = self._start(*key)
         self._refill(key)
@@ -413,7 +444,15 @@ class KernelPool:
         with self._lock:
             self.started += 1
         log.debug("started kernel %s pid %s in %s", name, manager.provisioner.pid, folder)
-        kernel = Kernel(name=name, manager=manager, folder=folder, cwd=cwd, _stderr=stderr)
+        kernel = Kernel(
+            name=name,
+            manager=manager,
+            folder=folder,
+            cwd=cwd,
+            _stderr=stderr,
+            preloaded=manager.preloaded,
+            baseline=manager.zygote.baseline if manager.zygote is not None else frozenset(),
+        )
         kernel._ready = threading.Event()
         threading.Thread(
             target=kernel._await_boot,

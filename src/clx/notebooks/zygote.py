@@ -14,15 +14,21 @@ folder is taken off ``sys.path`` first, so clx's modules beside it shadow nothin
 Protocol on stdin/stdout, one JSON object per line: first ``{"ready": true}`` (or
 ``{"error": "..."}`` when the kernel's modules cannot be imported), then per
 request ``{"args": [...], "cwd": ..., "env": {...}, "stderr": path}``
-the answer ``{"pid": N}`` or ``{"error": "..."}``.
+the answer ``{"pid": N}`` or ``{"error": "..."}``; per request
+``{"preload": ["pandas", "matplotlib.pyplot", ...]}`` the answer
+``{"preloaded": [...], "failed": [...], "unsafe": [...], "modules": [...]}`` (see
+``_preload_modules``). The ready line also lists the modules held before any preload.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
 import sys
+import threading
+from collections.abc import Iterator
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 if sys.path and os.path.abspath(sys.path[0] or ".") == _HERE:
@@ -62,6 +68,107 @@ def _preload() -> None:
     import IPython.core.oinspect  # noqa: F401
     import IPython.extensions.storemagic  # noqa: F401
     import tornado.platform.asyncio  # noqa: F401
+
+
+# What ipykernel and its shell put into ``os.environ`` before a kernel runs any cell
+# (``IPKernelApp.init_gui_pylab``, ``ZMQInteractiveShell.init_environment``). A module that
+# reads them when it is imported (matplotlib takes its backend from ``MPLBACKEND``) must
+# see the same values in the zygote as in a kernel that imports it itself.
+_KERNEL_ENVIRON = {
+    "TERM": "xterm-color",
+    "CLICOLOR": "1",
+    "FORCE_COLOR": "1",
+    "CLICOLOR_FORCE": "1",
+    "PAGER": "cat",
+    "GIT_PAGER": "cat",
+}
+_KERNEL_DEFAULT_ENVIRON = {"MPLBACKEND": "module://matplotlib_inline.backend_inline"}
+
+
+@contextlib.contextmanager
+def _like_a_kernel() -> Iterator[list[int]]:
+    """While preloading: the kernel's environment variables, an empty working directory
+    (nothing is found in the worker's folder, no ``matplotlibrc`` say, and the current
+    directory is off ``sys.path``), and a count of IPython's ``get_ipython`` calls
+    (yielded)."""
+    import shutil
+    import tempfile
+
+    import IPython
+    import IPython.core.getipython as getipython
+
+    environ, path, cwd = dict(os.environ), list(sys.path), os.getcwd()
+    original = getipython.get_ipython
+    calls = [0]
+
+    def get_ipython():  # type: ignore[no-untyped-def]
+        calls[0] += 1
+        return original()
+
+    empty = tempfile.mkdtemp(prefix="clx-zygote-")
+    try:
+        os.environ.update(_KERNEL_ENVIRON)
+        for key, value in _KERNEL_DEFAULT_ENVIRON.items():
+            os.environ.setdefault(key, value)
+        os.chdir(empty)
+        sys.path[:] = [p for p in path if p not in ("", ".", cwd)]
+        getipython.get_ipython = IPython.get_ipython = get_ipython
+        yield calls
+    finally:
+        getipython.get_ipython = IPython.get_ipython = original
+        sys.path[:] = path
+        os.chdir(cwd)
+        os.environ.clear()
+        os.environ.update(environ)
+        shutil.rmtree(empty, ignore_errors=True)
+
+
+def _preload_modules(names: list[str]) -> dict[str, list]:
+    """Import the third-party modules a course's notebooks imported last time, so every
+    kernel forked afterwards finds them in memory (import only: no notebook code runs).
+
+    A module that cannot be imported (gone since, or raising anything) is reported under
+    ``failed`` and the zygote goes on. A module whose import started a Python thread (it
+    would be missing in every forked child, perhaps holding a lock) or asked for the
+    IPython shell (there is none yet; it would set itself up for a plain interpreter
+    and never again, as matplotlib-inline and ipywidgets do) makes this zygote unfit to
+    fork: it is reported under ``unsafe``, the rest is not imported, and the caller
+    starts a new zygote without it. Threads a C library starts (OpenBLAS under numpy)
+    are not counted: such libraries stop them around ``fork`` themselves.
+    """
+    import importlib
+
+    preloaded: list[str] = []
+    failed: list[list[str]] = []
+    unsafe: list[str] = []
+    with _like_a_kernel() as shell_lookups:
+        for name in names:
+            if name in sys.modules:
+                preloaded.append(name)
+                continue
+            threads = set(threading.enumerate())
+            lookups = shell_lookups[0]
+            try:
+                importlib.import_module(name)
+            except BaseException as exc:  # noqa: BLE001 - a stale list must not stop us
+                failed.append([name, f"{type(exc).__name__}: {exc}"])
+                continue
+            if shell_lookups[0] != lookups or set(threading.enumerate()) - threads:
+                unsafe.append(name)
+                break
+            preloaded.append(name)
+    return {
+        "preloaded": preloaded,
+        "failed": failed,
+        "unsafe": unsafe,
+        "modules": _modules_in_memory(),
+    }
+
+
+def _modules_in_memory() -> list[str]:
+    """Every module and direct submodule this process holds (what a kernel forked now
+    starts with)."""
+    return sorted(name for name in sys.modules if name.count(".") <= 1)
 
 
 def _child(request: dict) -> None:
@@ -116,12 +223,18 @@ def main() -> None:
     except ImportError as e:  # an interpreter without ipykernel: say so, do not hang
         print(json.dumps({"error": f"{type(e).__name__}: {e}"}), file=out, flush=True)
         sys.exit(1)
-    print(json.dumps({"ready": True}), file=out, flush=True)
+    print(json.dumps({"ready": True, "modules": _modules_in_memory()}), file=out, flush=True)
     for line in sys.stdin:
         try:
             request = json.loads(line)
         except ValueError as e:
             print(json.dumps({"error": f"bad request: {e}"}), file=out, flush=True)
+            continue
+        if "preload" in request:
+            answer = _preload_modules([str(n) for n in request["preload"]])
+            print(json.dumps(answer), file=out, flush=True)
+            if answer["unsafe"]:
+                return  # unfit to fork; the worker starts a new zygote
             continue
         pid = os.fork()
         if pid == 0:
