@@ -100,6 +100,7 @@ def cache_clear(args: argparse.Namespace) -> int:
 
     from clx.pipeline.cache import BuildCache
     from clx.pipeline.cache_gc import clear
+    from clx.pipeline.preload import forget as forget_preload
 
     try:
         course = load(args)
@@ -110,6 +111,7 @@ def cache_clear(args: argparse.Namespace) -> int:
         return EXIT_FAILED
     with BuildCache(course.state_dir) as cache:
         result = clear(cache, now=time.time())
+    forget_preload(course.state_dir)  # what the kernel fork server preloads
     print(f"cleared {result.summary()}")
     return 0
 

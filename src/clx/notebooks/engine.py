@@ -293,7 +293,9 @@ class _LanguageJob:
                 output_grace=prog.output_grace,
                 allow_errors=self.settings.allow_errors,
                 interpreter=self.settings.python or None,
+                preload=self.settings.preload,
             )
+            self.result.modules = sorted({*self.result.modules, *executor.last_modules})
             limit = self.settings.max_output_bytes
             for index, total in bound_outputs(done, limit):
                 self.collector.warn(

@@ -122,8 +122,12 @@ async def imported_modules(
     empty list (logged at debug), and the next build simply preloads less.
     """
     try:
-        msg_id = kc.execute(_PROBE, silent=True, store_history=False,
-                            user_expressions={"modules": "__clx_imports__()"})
+        msg_id = kc.execute(
+            _PROBE,
+            silent=True,
+            store_history=False,
+            user_expressions={"modules": "__clx_imports__()"},
+        )
         deadline = time.monotonic() + timeout
         while True:
             left = deadline - time.monotonic()

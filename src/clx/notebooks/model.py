@@ -73,6 +73,9 @@ class NotebookSettings:
     python: str = ""
     """The interpreter Python notebooks run in, the course's own environment
     (``clx.notebooks.environments``); "" for the running one."""
+    preload: tuple[str, ...] = ()
+    """Third-party modules the kernel should already hold when it starts (what the
+    course's notebooks imported last time); a hint for speed that changes no output."""
 
 
 @dataclass
@@ -87,6 +90,9 @@ class LanguageResult:
     """Sorted names of templates and includes that were loaded (inputs for cache keys)."""
     executions: int = 0
     """Kernel executions started (including retries); for tests and benchmarks."""
+    modules: list[str] = field(default_factory=list)
+    """Sorted third-party modules the executed notebook imported (python3 kernels
+    forked by the fork server only), for the next build's preload."""
 
     @property
     def failed(self) -> bool:

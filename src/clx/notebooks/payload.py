@@ -35,6 +35,9 @@ class NotebookJobPayload:
     execute: bool = True  # False: completed/speaker HTML unexecuted
     allow_errors: bool = False  # failing cells are warnings, their error output stays
     python: str = ""  # the interpreter Python notebooks run in ("" = the worker's default)
+    # Modules for the kernel fork server to preload (clx.pipeline.preload); a speed hint
+    # that changes no output, so it is left out of the cache key (JobPlanner.as_seen).
+    preload: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -60,4 +63,5 @@ class NotebookJobPayload:
             execute=bool(data.get("execute", True)),
             allow_errors=bool(data.get("allow_errors", False)),
             python=str(data.get("python", "")),
+            preload=[str(n) for n in data.get("preload") or ()],
         )

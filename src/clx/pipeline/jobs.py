@@ -213,7 +213,8 @@ class JobPlanner:
                 course_templates=self.template_texts(), name=payload["page_title"],
                 source_name=payload["source_path"],
             ))
-        keyed = {k: v for k, v in payload.items() if k != "text"}
+        # "preload" is a speed hint for the workers (clx.pipeline.preload), never a key.
+        keyed = {k: v for k, v in payload.items() if k not in ("text", "preload")}
         keyed["source"] = view.digest
         if view.templates_used is not None:
             keyed["course_templates"] = {n: h for n, h in payload["course_templates"].items()

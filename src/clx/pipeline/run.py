@@ -35,6 +35,7 @@ from clx.pipeline.execution_policy import executed_label
 from clx.pipeline.homepage import write_home_pages
 from clx.pipeline.jobs import SOURCE_LINES, BuildSettings, JobPlanner, PlannedJob
 from clx.pipeline.manifest import update_manifest
+from clx.pipeline.preload import CoursePreload
 from clx.pipeline.progress import PlainProgress, Progress
 from clx.pipeline.report import BuildReport
 from clx.pipeline.retries import RetryTracker
@@ -148,6 +149,8 @@ def _build(opts: BuildOptions, runtime: BuildRuntime | None,
     focus = opts.focus()
     course.state_dir.mkdir(parents=True, exist_ok=True)
     plan, planned = plan_jobs(course, opts)
+    preload = CoursePreload(course.state_dir)
+    preload.hand_to(planned)  # what the notebooks imported last time, for the fork server
     report = BuildReport(warnings=course.warnings + plan.warnings, errors=list(plan.errors))
     formats = build_settings(opts).image_formats
     copies = CopyResult()
@@ -184,6 +187,7 @@ def _build(opts: BuildOptions, runtime: BuildRuntime | None,
                     results[i] = _result_of(p, report)
                     _remember_safely(cache, p, results[i], opts.clock(), report)
     _place_and_report(planned, results, opts, report, copies)
+    _record_preload(preload, planned, report, complete=focus.everything)
     # The home pages list every deck of the course, also after a focused build (in every
     # format: they link what exists, so the decks of a `--format slides` build too).
     whole = plan if focus.everything else plan_outputs(course, formats=tuple(Format))
@@ -210,6 +214,17 @@ def _build(opts: BuildOptions, runtime: BuildRuntime | None,
     )
     report.wall_seconds = time.monotonic() - t0
     return report
+
+
+def _record_preload(preload: CoursePreload, planned: list[PlannedJob], report: BuildReport,
+                    *, complete: bool) -> None:
+    """Remember what the notebooks imported (clx.pipeline.preload); a failure to write it
+    only costs the next build its head start."""
+    preload.learn(planned, report.finished, complete=complete and not report.interrupted)
+    try:
+        preload.save()
+    except OSError as e:
+        log.info("cannot write the preload list %s: %s", preload.path, e)
 
 
 def _by_kind(jobs: list[PlannedJob]) -> dict[str, int]:

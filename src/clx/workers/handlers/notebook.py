@@ -106,6 +106,7 @@ class NotebookHandler:
             execute=payload.execute,
             allow_errors=payload.allow_errors,
             python=payload.python or os.environ.get(COURSE_PYTHON_VARIABLE, ""),
+            preload=tuple(payload.preload),
         )
         variants = [Variant.parse(label) for label in payload.outputs]
         if self._executor is None:
@@ -117,7 +118,11 @@ class NotebookHandler:
         return Outcome(
             files=files,
             problems=list(result.problems),
-            info={"templates_used": result.templates_used, "executions": result.executions},
+            info={
+                "templates_used": result.templates_used,
+                "executions": result.executions,
+                "modules": result.modules,
+            },
         )
 
     def stop(self) -> None:
