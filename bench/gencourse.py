@@ -32,8 +32,47 @@ def notebook_source(i: int, cells: int = 6) -> str:
     return "\n".join(parts)
 
 
-def make_course(root: Path, topics: int, per_section: int = 10, cells: int = 6) -> Path:
-    """A course of ``topics`` directory topics with one notebook and a data file each."""
+def data_science_source(i: int) -> str:
+    """A deck like a real data-science course's: pandas, and a matplotlib plot that
+    shows as an inline PNG. The last cell writes the kernel's CPU seconds (since its
+    fork or start) into ``$CLX_BENCH_CPU_DIR``, and shows nothing."""
+    return "\n".join([
+        "# j2 from 'macros.j2' import header",
+        f'# {{{{ header("Daten {i}", "Data {i}") }}}}',
+        "",
+        '# %% [markdown] lang="en" tags=["subslide"]',
+        f"# Tables and plots {i}",
+        "",
+        '# %% tags=["keep"]',
+        "import matplotlib.pyplot as plt",
+        "import numpy as np",
+        "import pandas as pd",
+        "",
+        "# %%",
+        f"df = pd.DataFrame({{'x': np.arange(12), 'y': np.arange(12) ** 2 + {i}}})",
+        "df.describe()",
+        "",
+        "# %%",
+        "df.groupby(df['x'] % 3)['y'].agg(['sum', 'mean'])",
+        "",
+        "# %%",
+        "fig, ax = plt.subplots(figsize=(4, 3))",
+        "ax.plot(df['x'], df['y'], marker='o')",
+        f"ax.set_title('Deck {i}')",
+        "plt.show()",
+        "",
+        "# %%",
+        "import os as _os, time as _time",
+        "with open(_os.path.join(_os.environ['CLX_BENCH_CPU_DIR'], str(_os.getpid())), 'w') as _f:",
+        "    _f.write(repr(_time.process_time()))",
+        "",
+    ])
+
+
+def make_course(root: Path, topics: int, per_section: int = 10, cells: int = 6,
+                source=None) -> Path:
+    """A course of ``topics`` directory topics with one notebook and a data file each
+    (``source(i)``: the notebook's text, default ``notebook_source``)."""
     sections = []
     for s in range(0, topics, per_section):
         n = s // per_section + 1
@@ -48,6 +87,7 @@ def make_course(root: Path, topics: int, per_section: int = 10, cells: int = 6) 
     for i in range(topics):
         d = root / "slides" / f"module_{i // 50:03d}_m" / f"topic_{i:04d}_t{i:04d}"
         d.mkdir(parents=True, exist_ok=True)
-        (d / f"slides_t{i:04d}.py").write_text(notebook_source(i, cells), encoding="utf-8")
+        text = source(i) if source is not None else notebook_source(i, cells)
+        (d / f"slides_t{i:04d}.py").write_text(text, encoding="utf-8")
         (d / f"data_{i:04d}.csv").write_text(f"a,b\n{i},{i + 1}\n", encoding="utf-8")
     return spec

@@ -59,7 +59,11 @@ def test_handler_runs_job_end_to_end(tmp_path, executor):
     completed = outcome.files[p.outputs["de/completed/html"]].decode()
     assert "rows: 3" in completed and "extra-cell\n" in completed
     assert "Ada Lovelace" in completed and "<title>01 Dateien</title>" in completed
-    assert outcome.info == {"templates_used": ["extra.py", "macros.j2"], "executions": 1}
+    assert outcome.info == {
+        "templates_used": ["extra.py", "macros.j2"],
+        "executions": 1,
+        "modules": [],  # it imports nothing third-party
+    }
 
 
 def test_handler_reports_cell_error_as_problem(tmp_path, executor):
