@@ -17,7 +17,7 @@ import nbformat
 import pytest
 
 from clx.notebooks import Executor
-from clx.notebooks.imports import third_party
+from clx.notebooks.imports import shadowed, third_party
 
 MODULES = {
     # Raises the first time anyone imports it (the zygote), then imports fine.
@@ -160,3 +160,27 @@ def test_the_filter_keeps_installed_public_modules_only(tmp_path: Path) -> None:
     )
     assert kept == ["numpy", "pandas", "pandas.core"]
     json.dumps(kept)
+
+
+def test_a_module_beside_the_notebook_wins_over_a_preloaded_one(preloading) -> None:
+    files = {"sub/yaml.py": b"LOCAL = True\n", "sub/data.txt": b"x"}
+    nb = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_code_cell(
+                "import yaml, markdown_it\nprint(getattr(yaml, 'LOCAL', False), markdown_it.__name__)"
+                "\nprint(sorted(n for n in globals() if n.startswith('_clx')))"
+            )
+        ]
+    )
+    done = preloading.execute(
+        nb, kernel_name="python3", files=files, notebook_dir="sub", preload=PRELOAD
+    )
+    assert done.cells[0].outputs[0]["text"] == "True markdown_it\n[]\n"
+    assert done.cells[0].execution_count == 1
+
+
+def test_shadowed_names() -> None:
+    files = ["a/yaml.py", "a/pkg/__init__.py", "a/deep/jinja2.py", "b/markdown_it.py", "x.so"]
+    pre = {"yaml", "yaml.nodes", "pkg", "jinja2", "markdown_it", "zmq"}
+    assert shadowed(files, "a", pre, {"zmq"}) == ["pkg", "yaml"]
+    assert shadowed(["zmq.py", "x.so", "markdown_it.py"], "", pre, {"zmq"}) == ["markdown_it"]

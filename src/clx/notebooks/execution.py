@@ -33,7 +33,7 @@ from nbclient.exceptions import (
 )
 from nbformat import NotebookNode
 
-from clx.notebooks.imports import imported_modules
+from clx.notebooks.imports import forget_modules, imported_modules, shadowed
 from clx.notebooks.kernels import Kernel, KernelMissing, KernelPool
 from clx.problems import strip_ansi
 
@@ -288,6 +288,7 @@ class Executor:
             kc.stop_channels()
             raise _KernelDied(str(exc)) from None
         kc.allow_stdin = False
+        self._unshadow(kc, kernel, files, notebook_dir)
         client = _OrderTolerantClient(
             work,
             km=kernel.manager,
@@ -335,6 +336,17 @@ class Executor:
         return run_sync(imported_modules)(
             kc, private=kernel.folder, baseline=kernel.baseline, present=kernel.preloaded
         )
+
+    def _unshadow(
+        self, kc: AsyncKernelClient, kernel: Kernel, files: Mapping[str, bytes], notebook_dir: str
+    ) -> None:
+        """A module beside the notebook wins over a preloaded one of the same name, as it
+        would without the preload (``clx.notebooks.imports.shadowed``)."""
+        if not kernel.preloaded:
+            return
+        names = shadowed(files, notebook_dir, kernel.preloaded, kernel.baseline)
+        if names:
+            run_sync(forget_modules)(kc, names)
 
 
 class _KernelDied(Exception):

@@ -145,3 +145,50 @@ async def imported_modules(
         log.debug("could not ask the kernel which modules it imported: %s", exc)
         return []
     return third_party(found, private=private, baseline=baseline, present=present, used=used)
+
+
+def shadowed(
+    files: Collection[str], notebook_dir: str, preloaded: Collection[str], baseline: Collection[str]
+) -> list[str]:
+    """Preloaded top-level packages that a module beside the notebook shadows.
+
+    Without the preload ``import utils`` finds ``utils.py`` in the notebook's folder
+    first (it is the kernel's working directory, first on ``sys.path``); with a
+    preloaded third-party ``utils`` it would get that one instead. ``files`` are the
+    topic's files relative to its root, ``notebook_dir`` the notebook's folder in it.
+    """
+    prefix = f"{notebook_dir.strip('/')}/" if notebook_dir.strip("/") else ""
+    local = set()
+    for rel in files:
+        if not rel.startswith(prefix):
+            continue
+        parts = rel[len(prefix) :].split("/")
+        if len(parts) == 1 and parts[0].endswith((".py", ".so", ".pyc")):
+            local.add(parts[0].split(".", 1)[0])
+        elif len(parts) == 2 and parts[1] == "__init__.py":
+            local.add(parts[0])
+    tops = {n.partition(".")[0] for n in preloaded} - set(baseline)
+    return sorted(local & tops)
+
+
+async def forget_modules(kc: Any, names: Collection[str], timeout: float = 10.0) -> None:
+    """Drop ``names`` and their submodules from the kernel's ``sys.modules`` (one silent
+    request, before the notebook runs), so its imports find the notebook's own files."""
+    code = (
+        "import sys as _clx_sys\n"
+        f"_clx_drop = {sorted(names)!r}\n"
+        "for _clx_name in [n for n in _clx_sys.modules if n.partition('.')[0] in _clx_drop]:\n"
+        "    del _clx_sys.modules[_clx_name]\n"
+        "globals().pop('_clx_name', None)\n"
+        "del _clx_sys, _clx_drop\n"
+    )
+    msg_id = kc.execute(code, silent=True, store_history=False)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            msg = await kc.get_shell_msg(timeout=max(deadline - time.monotonic(), 0.01))
+        except Empty:
+            break
+        if msg["parent_header"].get("msg_id") == msg_id:
+            return
+    log.debug("the kernel did not confirm forgetting %s", sorted(names))
