@@ -97,6 +97,9 @@ def test_remote_workers_serve_a_build_and_the_password_stays_hidden(tmp_path, po
         assert hosts and None not in hosts
         status = clx("status", "--queue", url, env=env)
         assert status.returncode == 0, status.stderr
+        pool_session = next(s for s in q.sessions() if s.info.get("worker_pool"))
+        assert f"build {build_session.id[:8]}" in status.stdout, status.stdout
+        assert pool_session.id[:8] not in status.stdout  # a worker pool is not a build
         for text in (listed.stdout, listed.stderr, status.stdout, status.stderr):
             assert SECRET not in text
         # Nor is it on any worker's command line.

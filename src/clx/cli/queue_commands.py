@@ -52,10 +52,12 @@ def open_queue(args: argparse.Namespace) -> Queue:
 
 
 def select_sessions(
-    q: Queue, args: argparse.Namespace, *, running_only: bool = False
+    q: Queue, args: argparse.Namespace, *, running_only: bool = False, builds_only: bool = False
 ) -> list[SessionRecord]:
-    """``--session`` (an id or unique prefix), else the running builds, else the latest."""
-    sessions = q.sessions()
+    """``--session`` (an id or unique prefix), else the running builds, else the latest.
+    ``builds_only``: leave out the sessions of `clx worker` pools, which hold workers but
+    no jobs (`clx workers list` shows them)."""
+    sessions = [s for s in q.sessions() if not (builds_only and s.info.get("worker_pool"))]
     wanted = getattr(args, "session", None)
     if wanted:
         found = [s for s in sessions if s.id.startswith(wanted)]
@@ -219,7 +221,7 @@ def _print_json(doc: Any) -> None:
 
 def status(args: argparse.Namespace) -> int:
     with open_queue(args) as q:
-        sessions = select_sessions(q, args)
+        sessions = select_sessions(q, args, builds_only=True)
         now = utc_now()
         if not sessions:
             print("no builds recorded")
@@ -313,7 +315,7 @@ def jobs_list(args: argparse.Namespace) -> int:
         states = _states(args.state)
         kinds = [k.strip() for raw in args.kind or () for k in raw.split(",") if k.strip()] or None
         jobs: list[JobRecord] = []
-        for s in select_sessions(q, args):
+        for s in select_sessions(q, args, builds_only=True):
             jobs += q.jobs(s.id, states=states, kinds=kinds)
         shown = jobs[-args.limit :] if args.limit else jobs
         if args.output == "json":
@@ -343,7 +345,7 @@ def jobs_list(args: argparse.Namespace) -> int:
 
 
 def _running_session_ids(q: Queue, args: argparse.Namespace, what: str) -> list[str]:
-    sessions = select_sessions(q, args, running_only=True)
+    sessions = select_sessions(q, args, running_only=True, builds_only=True)
     if not sessions:
         raise _no_running_build(what, args)
     return [s.id for s in sessions]
