@@ -92,3 +92,27 @@ def test_the_second_build_preloads_what_the_first_recorded(tmp_path: Path) -> No
     )
     assert r.returncode == 0, r.stderr
     assert not (root / ".clx/preload.json").exists()
+
+
+def test_the_course_list_is_bounded_sorted_and_survives_a_damaged_file(
+    tmp_path: Path, monkeypatch
+) -> None:
+    from clx.pipeline import preload
+
+    (tmp_path / "preload.json").write_text("{not json")
+    record = preload.CoursePreload(tmp_path)  # unreadable: an empty record, no error
+    assert record.modules() == []
+    monkeypatch.setattr(preload, "MAX_MODULES", 3)
+    record.notebooks = {
+        "b.py": ["zeta", "alpha.sub", "common"],
+        "a.py": ["common", "beta", "alpha.sub"],
+        "c.py": ["gamma"],
+    }
+    # Most used first (common, alpha.sub: two notebooks), then top-level before submodule.
+    assert record.modules() == ["alpha.sub", "beta", "common"]
+    record.save()
+    first = (tmp_path / "preload.json").read_bytes()
+    record.notebooks = dict(reversed(list(record.notebooks.items())))
+    record.save()
+    assert (tmp_path / "preload.json").read_bytes() == first  # deterministic
+    assert preload.CoursePreload(tmp_path).notebooks == record.notebooks

@@ -123,6 +123,12 @@ def _like_a_kernel() -> Iterator[list[int]]:
         shutil.rmtree(empty, ignore_errors=True)
 
 
+# Packages known to ask for the IPython shell when imported: skipped without trying, which
+# spares the zygote the restart the check below would cost (matplotlib-inline comes with
+# every course that plots).
+_NEEDS_THE_SHELL = ("matplotlib_inline", "ipywidgets", "ipympl")
+
+
 def _preload_modules(names: list[str]) -> dict[str, list]:
     """Import the third-party modules a course's notebooks imported last time, so every
     kernel forked afterwards finds them in memory (import only: no notebook code runs).
@@ -145,6 +151,9 @@ def _preload_modules(names: list[str]) -> dict[str, list]:
         for name in names:
             if name in sys.modules:
                 preloaded.append(name)
+                continue
+            if name.partition(".")[0] in _NEEDS_THE_SHELL:
+                failed.append([name, "needs the IPython shell when imported"])
                 continue
             threads = set(threading.enumerate())
             lookups = shell_lookups[0]
