@@ -245,3 +245,18 @@ def test_default_sizes_follow_the_cpu_count(db, session):
     assert default_counts(6) == {"notebook": 6, "plantuml": 1, "drawio": 1}
     p = WorkerPool(db, session)
     assert len(p.slots) == (os.cpu_count() or 1) + 2
+
+
+def test_a_worker_whose_start_hangs_is_restarted_after_the_start_timeout(
+    db, queue, session, wait, all_finished, tmp_path
+):
+    job = queue.enqueue(session, NewJob("hangstart", {}, "h"))
+    marker = tmp_path / "hung-once"
+    env = dict(os.environ, CLX_TEST_HANG_MARKER=str(marker))
+    with pool(db, session, {"hangstart": 1}, env=env, start_timeout=2.0) as p:
+        wait(lambda: all_finished(session), timeout=60)
+        (slot,) = p.slots
+        assert marker.exists() and slot.crashes == 1 and slot.restarts == 1
+    assert queue.get(job).state is JobState.SUCCEEDED
+    [dead] = [w for w in queue.workers(session) if w.state is WorkerState.DEAD]
+    assert "did not finish starting within 2 s" in dead.error.message

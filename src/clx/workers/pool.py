@@ -30,7 +30,7 @@ from pathlib import Path
 import psutil
 
 from clx.problems import Category, InfrastructureError
-from clx.processes import descendants, kill_processes, kill_tree, popen
+from clx.processes import descendants, kill_processes, kill_tree, kill_tree_now, popen
 from clx.queue import (
     DEFAULT_LEASE_SECONDS,
     JobError,
@@ -54,6 +54,10 @@ def default_counts(cpu_count: int | None = None) -> dict[str, int]:
 class PoolError(InfrastructureError):
     """The pool cannot serve a job kind any more (its workers keep dying)."""
 
+# How long a worker may take to start (a JVM, Chromium and a page, kernels booting, on a
+# loaded machine) before the pool takes it for hung.
+DEFAULT_START_TIMEOUT = 180.0
+
 
 @dataclass
 class PoolWorker:
@@ -70,6 +74,9 @@ class PoolWorker:
     # Last seen descendants, killed if the worker dies and leaves them behind.
     tree: list[psutil.Process] = field(default_factory=list)
     tmp: Path | None = None  # the worker's TMPDIR (kernel folders, browser profiles)
+    spawned_at: float = 0.0  # time.monotonic() of the last spawn
+    started: bool = False  # its record left "starting" since the last spawn
+    stuck: str = ""  # why the pool killed it, for the exit's reason
 
     @property
     def pid(self) -> int | None:
@@ -83,7 +90,8 @@ class WorkerPool:
     number of workers; default ``default_counts()``. ``queue`` is the SQLite file or a
     PostgreSQL URL (handed to the workers in their environment, never on a command line);
     ``state_dir`` is the folder handlers keep state in (default: the SQLite file's);
-    ``warm_kernels`` the kernelspecs notebook workers boot spares of as they start.
+    ``warm_kernels`` the kernelspecs notebook workers boot spares of as they start;
+    ``start_timeout`` how long a worker may stay "starting" before it is restarted.
     Use as a context manager.
     """
 
@@ -104,6 +112,7 @@ class WorkerPool:
         python: str = sys.executable,
         env: Mapping[str, str] | None = None,
         warm_kernels: Sequence[str] = (),
+        start_timeout: float = DEFAULT_START_TIMEOUT,
     ) -> None:
         self.queue_url = str(queue) if is_server_url(queue) else None
         self.db_path = None if self.queue_url else Path(queue).resolve()
@@ -122,6 +131,7 @@ class WorkerPool:
         self.python = python
         self.env = dict(env) if env is not None else None
         self.warm_kernels = list(warm_kernels)
+        self.start_timeout = start_timeout
         self.tmp_root = worker_temp_root(self.state_dir)
         self.slots: list[PoolWorker] = [
             PoolWorker(slot=f"{spec.replace(',', '+')}-{i + 1}", kinds=_kinds(spec))
@@ -266,6 +276,7 @@ class WorkerPool:
                 args, stdin=subprocess.DEVNULL, stdout=logfile, stderr=subprocess.STDOUT, env=env
             )
         w.tree = []
+        w.spawned_at, w.started, w.stuck = time.monotonic(), False, ""
         (w.tmp / OWNER_FILE).write_text(f"{w.process.pid} {_start_time(w.process.pid)}")
         queue.update_worker(w.worker_id, pid=w.process.pid, heartbeat=False)
         log.debug("started worker %s (pid %d)", w.worker_id, w.process.pid)
@@ -293,9 +304,34 @@ class WorkerPool:
                     w.tree = descendants(w.process.pid)
                 else:
                     self._handle_exit(w, code, queue)
+            self._kill_stuck_starts(queue)
             if time.monotonic() >= self._next_reclaim:
                 self._next_reclaim = time.monotonic() + max(self.lease_seconds / 4, 0.05)
                 queue.reclaim_expired()
+
+    def _kill_stuck_starts(self, queue: Queue) -> None:
+        """A worker whose start hangs (a tool that never answers) sends no heartbeat and
+        claims nothing: after ``start_timeout`` it is killed and restarted like a crashed
+        one, instead of leaving the build to wait for its stall timeout."""
+        now = time.monotonic()
+        due = [w for w in self.slots if w.process is not None and not w.started
+               and not w.stuck and now - w.spawned_at > self.start_timeout]
+        if not due and all(w.started or w.process is None for w in self.slots):
+            return
+        states = {r.id: r.state for r in queue.workers(self.session)}
+        for w in self.slots:
+            if w.process is not None and states.get(w.worker_id) not in (
+                None, WorkerState.STARTING
+            ):
+                w.started = True
+        for w in due:
+            if w.started:
+                continue
+            w.stuck = f"did not finish starting within {self.start_timeout:g} s"
+            log.info("worker %s %s: killing it", w.worker_id, w.stuck)
+            assert w.process is not None
+            kill_tree_now(w.process.pid)  # reaps it, so its exit code is ours to say
+            self._handle_exit(w, -signal.SIGKILL, queue)
 
     def _handle_exit(self, w: PoolWorker, code: int, queue: Queue) -> None:
         kill_processes(w.tree)
@@ -303,6 +339,8 @@ class WorkerPool:
         _remove_temp(w)
         crashed = code not in (EXIT_OK, EXIT_ABANDONED)
         why = f"worker {w.worker_id} exited with code {code}"
+        if w.stuck:
+            why = f"worker {w.worker_id} {w.stuck}"
         if crashed:
             w.crashes += 1
             error = JobError.of(Category.INFRASTRUCTURE, f"{why} (log: {w.log_path})")

@@ -61,6 +61,7 @@ for _kind, _factory in {
     "fail": "clx.workers.handlers.testing:FailHandler",
     "tally": "clx.workers.handlers.testing:TallyHandler",
     "misconfigured": "clx.workers.handlers.testing:MisconfiguredHandler",
+    "hangstart": "clx.workers.handlers.testing:HangingStartHandler",
     "toolchild": "clx.workers.handlers.testing:ToolChildHandler",
 }.items():
     register(_kind, _factory)

@@ -131,6 +131,25 @@ class MisconfiguredHandler(_Base):
         raise AssertionError("run() called although start() failed")
 
 
+class HangingStartHandler(_Base):
+    """``start`` hangs for an hour the first time: when the file that
+    ``CLX_TEST_HANG_MARKER`` names does not exist yet (it creates it); then it starts
+    like SleepHandler."""
+
+    kind = "hangstart"
+
+    def start(self) -> None:
+        marker = Path(os.environ["CLX_TEST_HANG_MARKER"])
+        try:
+            marker.touch(exist_ok=False)
+        except FileExistsError:
+            return
+        time.sleep(3600)
+
+    def run(self, job: JobView) -> Outcome:
+        return Outcome(files=_files(job.payload))
+
+
 class ToolChildHandler(_Base):
     """Keeps a 'warm tool' child process (in its own session, like kernels and JVMs) and
     records its pid, so tests can check that stopping leaves no process behind."""
