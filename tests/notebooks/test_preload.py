@@ -34,6 +34,17 @@ MODULES = {
         "threading.Thread(target=time.sleep, args=(600,), daemon=True).start()\n"
         "VALUE = 'thread-ok'\n"
     ),
+    # numpy's shape (no numpy here): a global random state seeded when imported.
+    "numpy/__init__.py": "",
+    "numpy/random.py": (
+        "import os\n"
+        "_state = os.urandom(8).hex()\n"
+        "def seed():\n"
+        "    global _state\n"
+        "    _state = os.urandom(8).hex()\n"
+        "def rand():\n"
+        "    return _state\n"
+    ),
     "clx_shell_mod.py": (
         "from IPython import get_ipython\nHAS_SHELL = get_ipython() is not None\n"
     ),
@@ -55,6 +66,7 @@ def preloading(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Executor]:
     lib = tmp_path_factory.mktemp("site-packages")  # a third-party folder by its name
     marks = tmp_path_factory.mktemp("marks")
     for name, text in MODULES.items():
+        (lib / name).parent.mkdir(exist_ok=True)
         (lib / name).write_text(text)
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("PYTHONPATH", f"{lib}:{__import__('os').environ.get('PYTHONPATH', '')}")
@@ -184,3 +196,19 @@ def test_shadowed_names() -> None:
     pre = {"yaml", "yaml.nodes", "pkg", "jinja2", "markdown_it", "zmq"}
     assert shadowed(files, "a", pre, {"zmq"}) == ["pkg", "yaml"]
     assert shadowed(["zmq.py", "x.so", "markdown_it.py"], "", pre, {"zmq"}) == ["markdown_it"]
+
+
+def test_each_kernel_draws_its_own_random_numbers(preloading) -> None:
+    # numpy's global state was seeded once, in the zygote (Python's random: see
+    # test_forked_kernels).
+    cell = "import numpy.random\nprint(numpy.random.rand())"
+    held = run(
+        preloading,
+        "import sys\nprint('numpy.random' in sys.modules)",
+        preload=[*PRELOAD, "numpy", "numpy.random"],
+    )
+    assert held == ["True\n"]
+    draws = {
+        run(preloading, cell, preload=[*PRELOAD, "numpy", "numpy.random"])[0] for _ in range(3)
+    }
+    assert len(draws) == 3

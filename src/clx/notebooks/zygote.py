@@ -180,6 +180,16 @@ def _modules_in_memory() -> list[str]:
     return sorted(name for name in sys.modules if name.count(".") <= 1)
 
 
+def _reseed_preloaded() -> None:
+    """Fresh entropy for the global random state a preloaded module seeded when the
+    zygote imported it (numpy's legacy ``np.random``), as ``random.seed()`` does for
+    Python's: otherwise every kernel would draw the same "random" numbers."""
+    numpy_random = sys.modules.get("numpy.random")
+    if numpy_random is not None:
+        with contextlib.suppress(Exception):  # a numpy without it: nothing to reseed
+            numpy_random.seed()
+
+
 def _child(request: dict) -> None:
     """Runs in the forked child; never returns."""
     code = 1
@@ -207,6 +217,7 @@ def _child(request: dict) -> None:
         import random
 
         random.seed()  # the zygote's state would otherwise repeat in every kernel
+        _reseed_preloaded()
         from ipykernel.kernelapp import launch_new_instance
 
         sys.argv = ["ipykernel_launcher", *request["args"]]
