@@ -89,9 +89,11 @@ def test_prune_and_clear(make_course, monkeypatch, capsys) -> None:
     # clear forgets every entry and deletes every blob.
     with BuildCache(state) as cache:
         cache.blobs.put(b"fresh input")
+    (state / "views.json").write_text("{}")  # the language views a plan remembered
     code, out, _ = clx("clear", str(c.spec))
     assert code == 0 and out.startswith("cleared 1 cached result(s), 2 blob(s) (")
     assert _blobs(state) == set()
+    assert not (state / "views.json").exists()
     with BuildCache(state) as cache:
         assert cache.count() == 0
 

@@ -100,6 +100,7 @@ def cache_clear(args: argparse.Namespace) -> int:
 
     from clx.pipeline.cache import BuildCache
     from clx.pipeline.cache_gc import clear
+    from clx.pipeline.language_view import forget_views
     from clx.pipeline.preload import forget as forget_preload
 
     try:
@@ -112,6 +113,7 @@ def cache_clear(args: argparse.Namespace) -> int:
     with BuildCache(course.state_dir) as cache:
         result = clear(cache, now=time.time())
     forget_preload(course.state_dir)  # what the kernel fork server preloads
+    forget_views(course.state_dir)  # the language views of the sources, a shortcut
     print(f"cleared {result.summary()}")
     return 0
 

@@ -23,7 +23,7 @@ from clx.notebooks.kernelspecs import kernel_identity
 from clx.notebooks.model import DEFAULT_MAX_OUTPUT_BYTES
 from clx.notebooks.payload import NotebookJobPayload
 from clx.pipeline.execution_policy import ExecutionPolicy, executed_label
-from clx.pipeline.language_view import ViewMemo, language_view
+from clx.pipeline.language_view import MEMO_NAME, ViewMemo, language_view
 from clx.problems import Problem, Severity
 from clx.queue.model import NewJob
 from clx.store import BlobStore
@@ -97,7 +97,7 @@ class JobPlanner:
         self._templates: dict[str, str] | None = None
         self._renders: set[Path] | None = None
         self._template_texts: dict[str, str] | None = None
-        self.views = ViewMemo(course.state_dir / "views.json")
+        self.views = ViewMemo(course.state_dir / MEMO_NAME)
         self.execution = ExecutionPolicy(settings.execute_skip, settings.allow_errors)
 
     def put(self, path: Path) -> str:

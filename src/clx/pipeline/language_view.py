@@ -169,6 +169,18 @@ def _filtered(expanded: Expanded, cells: list[RawCell], lang: str) -> tuple[list
     return view, where
 
 
+MEMO_NAME = "views.json"  # in the course's .clx
+
+
+def forget_views(state_dir: Path) -> bool:
+    """Remove a course's remembered views (``clx cache clear``); True if there were any."""
+    try:
+        (state_dir / MEMO_NAME).unlink()
+    except FileNotFoundError:
+        return False
+    return True
+
+
 class ViewMemo:
     """Language views by a hash of their inputs, kept across builds in one JSON file.
 
