@@ -167,3 +167,17 @@ def test_each_dir_group_lists_its_own_files_once(tmp_path: Path) -> None:
     assert "<summary>course folder (1 files)</summary>" in html
     assert "<summary>Examples (2 files)</summary>" in html
     assert html.count("example one.py</a>") == 1
+
+
+def test_decks_are_listed_by_the_titles_their_authors_wrote(tmp_path: Path) -> None:
+    # File names need sanitised titles ("CSharp", no "?"); the page shows the header's.
+    spec = make(tmp_path / "course")
+    deck = tmp_path / "course/slides/m_1/topic_100_alpha/slides_alpha.py"
+    deck.write_text(notebook("Was ist C#?", "What is C#? <Intro>", "print(1)"))
+    plan = plan_outputs(load_course(spec))
+    [nb] = [n for n in plan.notebooks if n.file.path == deck]
+    assert nb.page_title("en") == "01 What is CSharp _Intro_"  # the file's name
+    [en] = [h for h in plan.home_pages if (h.tier, h.lang) == ("public", "en")]
+    html = render_home_page(plan, en, lambda p: True).decode()
+    assert '<td class="deck">01 What is C#? &lt;Intro&gt;</td>' in html
+    assert "What%20is%20CSharp%20_Intro_.html" in html  # the links go to the files

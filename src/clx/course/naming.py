@@ -56,6 +56,19 @@ def header_titles(raw_source: str, stem: str) -> tuple[dict[str, str], str | Non
     return titles, None
 
 
+def shown_titles(raw_source: str, titles: dict[str, str]) -> dict[str, str]:
+    """The header's titles as the author wrote them (``C#``, ``?``, quotes), for pages
+    that show a title rather than name a file; ``titles`` (the sanitised ones) where
+    the header gives none."""
+    m = _HEADER.search(raw_source)
+    first_any = _HEADER_ANY.search(raw_source)
+    if m is None or first_any is None or m.start() != first_any.start():
+        return dict(titles)
+    raw = {"de": m.group(1) if m.group(1) is not None else m.group(2),
+           "en": m.group(3) if m.group(3) is not None else m.group(4)}
+    return {lang: " ".join(_unescape(raw[lang]).split()) or titles[lang] for lang in titles}
+
+
 def header_line(raw_source: str) -> int | None:
     """1-based line of the first header call, for warnings."""
     m = _HEADER_ANY.search(raw_source)

@@ -18,7 +18,7 @@ from clx.course.files import FileClass, render_target
 from clx.course.ignore import DIAGRAM_SOURCE_DIRS
 from clx.course.languages import ProgLang, language_for_suffix
 from clx.course.layout import TIERS, Layout
-from clx.course.naming import header_line, header_titles
+from clx.course.naming import header_line, header_titles, shown_titles
 from clx.course.sources import read_notebook
 from clx.course.spec import SectionSpec, SpecError
 from clx.course.topics import Topic, TopicFile, TopicFinder
@@ -40,9 +40,15 @@ class NotebookOutput:
     paths: dict[Variant, Path]
     evaluate: bool = True  # <topic evaluate="no"> turns execution off
     skip_errors: bool = False  # <topic skip-errors="yes"> lets cells fail
+    shown: dict[str, str] = field(default_factory=dict)  # titles as written (shown_titles)
 
     def page_title(self, lang: str) -> str:
         return Layout.page_title(self.number, self.titles[lang])
+
+    def shown_title(self, lang: str) -> str:
+        """The number and the title as the author wrote it (a home page lists decks by
+        it); ``page_title`` is the file name's version."""
+        return Layout.page_title(self.number, self.shown.get(lang) or self.titles[lang])
 
 
 @dataclass
@@ -196,6 +202,7 @@ class _Planner:
         self.claims: dict[Path, _Claim] = {}
         self.diagrams: dict[str, DiagramOutput] = {}
         self._titles: dict[str, dict[str, str]] = {}
+        self._shown: dict[str, dict[str, str]] = {}
         self._unusable: dict[str, bool] = {}  # notebook source -> cannot be read as text
 
     def unusable(self, topic: Topic, f: TopicFile) -> bool:
@@ -222,6 +229,7 @@ class _Planner:
         if warning:
             self.warn(warning, rel, header_line(raw))
         self._titles[rel] = titles
+        self._shown[rel] = shown_titles(raw, titles)
 
     def claim(self, target: Path, claim: _Claim) -> None:
         old = self.claims.get(target)
@@ -292,7 +300,7 @@ class _Planner:
                 continue
             nb = NotebookOutput(
                 topic, f, topic.source_rel(f), section, s_idx, number, titles, pl, html, paths,
-                evaluate=evaluate, skip_errors=skip_errors,
+                evaluate=evaluate, skip_errors=skip_errors, shown=self._shown[topic.source_rel(f)],
             )
             self.plan.notebooks.append(nb)
             for p in paths.values():

@@ -165,7 +165,7 @@ def _deck_table(
         "<tbody>",
     ]
     for nb in decks:
-        cells = [f'<td class="deck">{escape(nb.page_title(lang))}</td>']
+        cells = [f'<td class="deck">{escape(nb.shown_title(lang))}</td>']
         for fmt, kind in ordered:
             path = nb.paths.get(Variant(lang, fmt, kind))
             if path is not None and exists(path):
