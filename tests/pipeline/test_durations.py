@@ -79,3 +79,9 @@ def test_second_build_starts_the_longest_jobs_first(tmp_path: Path) -> None:
     second = run_and_order(ignore_cache=True)
     assert [name for _, name in second] == ["beta", "alpha"]
     assert second[0][0] > second[1][0] >= 0
+
+    # A build of some formats only runs shorter jobs: it must not stand for the whole.
+    run_and_order(ignore_cache=True, formats=("notebook",))
+    with DurationStore(root / ".clx") as store:
+        after = store.last()
+    assert after[("slides/m_1/topic_200_beta/slides_beta.py", "en", "notebook")] >= 1.5

@@ -10,7 +10,8 @@ gets an estimate from its source size and programming language, calibrated on th
 jobs of the same kind and language this course has already recorded.
 
 Durations are a scheduling hint only: they never enter a cache key, and a missing or
-unreadable store just means submission order.
+unreadable store just means submission order. A build focused on some formats, kinds or
+tiers records nothing (its jobs have fewer variants than the same jobs of a full build).
 """
 
 from __future__ import annotations

@@ -181,7 +181,11 @@ def _build(opts: BuildOptions, runtime: BuildRuntime | None,
                       on_job=finished)
         finally:
             opts.progress.stop()
-            record_finished(to_run, report.finished, course.state_dir)
+            # A build focused on some formats, kinds or tiers gives its jobs fewer
+            # variants (a code-along notebook alone executes nothing): its durations
+            # would stand for the whole job's under the same key.
+            if focus.kinds is None and focus.formats is None and focus.tiers is None:
+                record_finished(to_run, report.finished, course.state_dir)
             for i, p in enumerate(planned):
                 if i not in results:
                     results[i] = _result_of(p, report)
