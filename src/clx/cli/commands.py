@@ -36,6 +36,7 @@ def load(args: argparse.Namespace) -> Course:
 def plan(args: argparse.Namespace) -> int:
     from clx.course.outputs import Focus
     from clx.course.variants import Format
+    from clx.pipeline.assets import add_asset_copies
 
     focus = Focus.of(**focus_args(args))
     spec = spec_path(args)
@@ -44,6 +45,7 @@ def plan(args: argparse.Namespace) -> int:
         course = load_course(spec, root, defaults.output_dir)
         # the formats a build makes (clx.toml `formats`: decks are opt-in), as `clx build`
         result = plan_outputs(course, focus, tuple(Format(f) for f in defaults.formats))
+        add_asset_copies(result)  # what the pages need in clx-assets/, as `clx build`
     except SpecError as e:
         _print_problems(e.problems)
         return EXIT_USAGE
