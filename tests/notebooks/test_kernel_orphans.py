@@ -52,3 +52,36 @@ def test_background_and_setsid_children_die_with_the_kernel(executor, settings, 
     for p in left:
         p.kill()
     assert not left, [p.info["cmdline"] for p in left]
+
+
+FORKING = """
+import os, time
+while True:  # a new detached child every few milliseconds, as a runaway cell might
+    if os.fork() == 0:
+        os.setsid()
+        time.sleep(60)
+        os._exit(0)
+    time.sleep(0.003)
+"""
+
+
+def test_marked_processes_that_fork_while_being_killed_are_all_found() -> None:
+    import os
+    import subprocess
+    import sys
+    import time
+
+    from clx.processes import MARK, _marked, kill_marked
+
+    mark = f"clx-test-forker-{os.getpid()}"
+    proc = subprocess.Popen([sys.executable, "-c", FORKING], env={**os.environ, MARK: mark})
+    needle = f"\0{MARK}={mark}\0".encode()
+    try:
+        time.sleep(0.3)
+        assert len(_marked(needle)) > 5
+        assert kill_marked(mark) > 5
+        assert _marked(needle) == []
+    finally:
+        proc.kill()
+        proc.wait()
+        kill_marked(mark)
