@@ -98,7 +98,7 @@ def test_load_config_reports_unknown_keys_and_rejects_bad_values(tmp_path: Path)
     loaded = load_config(tmp_path, env)
     assert loaded.defaults == DEFAULTS and loaded.files == [tmp_path / "clx.toml"]
     assert loaded.warnings == [
-        f"{tmp_path / 'clx.toml'}: unknown setting 'watch' (known: [build], [queue], [execute])",
+        f"{tmp_path / 'clx.toml'}: unknown setting 'watch' (known: [build], [queue], [execute], [kernels])",
         f"{tmp_path / 'clx.toml'}: unknown setting 'build.cell_timeout'; did you mean "
         "'cell-timeout'?",
         f"{tmp_path / 'clx.toml'}: unknown setting 'build.colour' (known: workers, "
@@ -187,6 +187,7 @@ def test_formats_in_clx_toml_opt_in_to_decks_for_plan_and_build_options(make_cou
     r = c.clx("plan", str(c.spec), "-v", "--format", "code")  # a focus picks among all
     assert "notebook-code: " in r.stdout and "notebook-slides" not in r.stdout
 
+
 def test_execute_table_and_no_execute_flag(make_course, monkeypatch) -> None:
     course = plain_course(make_course)
     (course.root / "clx.toml").write_text(
@@ -196,3 +197,28 @@ def test_execute_table_and_no_execute_flag(make_course, monkeypatch) -> None:
     assert opts.execute_skip == ("cpp", "rust") and opts.allow_errors == ("java", "python")
     with pytest.raises(UsageError, match="--no-execute: unknown language 'Rust'"):
         _opts(course, "--no-execute", "Rust", monkeypatch=monkeypatch)
+
+
+def test_kernels_table_names_the_course_python(make_course, monkeypatch) -> None:
+    course = plain_course(make_course)
+    assert _opts(course, monkeypatch=monkeypatch).python is None  # environments decides
+    venv_python = course.root / "env" / "bin" / "python"
+    venv_python.parent.mkdir(parents=True)
+    venv_python.write_text("")
+    (course.root / "clx.toml").write_text(
+        '[build]\nworkers = 1\n\n[kernels]\npython = "env/bin/python"\n'
+    )
+    assert _opts(course, monkeypatch=monkeypatch).python == venv_python
+    (course.root / "clx.toml").write_text('[kernels]\ncolour = 1\npython = "env/bin/python"\n')
+    loaded = load_config(course.root, course.env)
+    assert loaded.warnings == [
+        f"{course.root / 'clx.toml'}: unknown setting 'kernels.colour' (known: python)"
+    ]
+    # A path that does not exist: an error naming the file, the line and the key.
+    (course.root / "clx.toml").write_text(
+        '[build]\nworkers = 1\n[kernels]\npython = "nope/python"\n'
+    )
+    with pytest.raises(UsageError) as e:
+        load_config(course.root, course.env)
+    assert str(e.value).startswith(f"{course.root / 'clx.toml'}:4: kernels.python = 'nope/python'")
+    assert f"no such file {course.root / 'nope' / 'python'}" in str(e.value)

@@ -108,7 +108,7 @@ def test_missing_kernel_is_one_error_per_language_remembered_until_kernels_chang
 
 
 def test_the_kernel_that_runs_a_notebook_is_an_ingredient_of_its_key(tmp_path) -> None:
-    from clx.notebooks.kernelspecs import kernel_identity
+    from clx.notebooks.environments import kernel_identity
     from clx.pipeline.run import plan_jobs
 
     root = write_tree(tmp_path / "course", FILES)
@@ -121,6 +121,8 @@ def test_the_kernel_that_runs_a_notebook_is_an_ingredient_of_its_key(tmp_path) -
         if p.job.kind == "notebook"
     }
     assert kernels["slides_records.java"] == kernel_identity("java") != ""
+    assert kernels["slides_records.java"].startswith("java kernel jjava ")  # and its JDK
+    assert " on openjdk " in kernels["slides_records.java"]
     assert kernels["slides_plain.java"] == ""  # evaluate="no": no kernel runs it
     assert kernels["slides_one.rs"] == ""  # not installed
     assert all("kernel" in p.ingredients for p in planned if p.job.kind == "notebook")

@@ -133,6 +133,7 @@ def build_options(args: argparse.Namespace, spec: Path) -> BuildOptions:
         output_formats=d.formats,
         execute_skip=skip,
         allow_errors=d.allow_errors,
+        python=d.python,
         progress=choose_progress(bool(flag("quiet"))),
         **focus,
     )

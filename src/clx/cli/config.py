@@ -26,6 +26,9 @@ A config file holds one table::
     skip = ["cpp"]            # build these languages' completed/speaker HTML unexecuted
     allow-errors = ["java"]   # cells of these languages may fail (kept as warnings)
 
+    [kernels]
+    python = ".venv/bin/python"  # the course's own Python (default: .venv, else clx's)
+
 Unknown keys and tables are warnings naming the file (a typo must not pass silently);
 wrong types and values are errors (exit status 2), also naming the file.
 """
@@ -68,6 +71,9 @@ class BuildDefaults:
     # [execute] skip / allow-errors: prog-lang ids (clx.pipeline.execution_policy).
     execute_skip: tuple[str, ...] = ()
     allow_errors: tuple[str, ...] = ()
+    # [kernels] python: the interpreter Python notebooks run in (absolute; None: the
+    # course's .venv if it has one, else clx's own; clx.notebooks.environments decides).
+    python: Path | None = None
 
 
 DEFAULTS = BuildDefaults()
@@ -168,8 +174,10 @@ def _apply(
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
         raise UsageError(f"{path}: cannot read the config file: {e}") from e
-    for table in sorted(set(data) - {"build", "queue", "execute"}):
-        warnings.append(f"{path}: unknown setting '{table}' (known: [build], [queue], [execute])")
+    for table in sorted(set(data) - {"build", "queue", "execute", "kernels"}):
+        warnings.append(
+            f"{path}: unknown setting '{table}' (known: [build], [queue], [execute], [kernels])"
+        )
     build = data.get("build", {})
     if not isinstance(build, dict):
         raise UsageError(f"{path}: 'build' must be a table ([build])")
@@ -199,7 +207,50 @@ def _apply(
             raise UsageError(f"{path}: queue.url: expected a postgresql:// URL")
         changes["queue_url"] = value
     changes.update(_execute_table(path, data.get("execute", {}), warnings))
+    changes.update(_kernels_table(path, data.get("kernels", {}), course_root, warnings))
     return replace(base, **changes)
+
+
+def _kernels_table(
+    path: Path, table: Any, course_root: Path, warnings: list[str]
+) -> dict[str, Any]:
+    if not isinstance(table, dict):
+        raise UsageError(f"{path}: 'kernels' must be a table ([kernels])")
+    changes: dict[str, Any] = {}
+    for key, value in table.items():
+        if key != "python":
+            warnings.append(f"{path}: unknown setting 'kernels.{key}' (known: python)")
+            continue
+        where = f"{path}:{_line_of(path, 'kernels', key)}"
+        if not isinstance(value, str) or not value.strip():
+            raise UsageError(f"{where}: kernels.python: expected the path of a Python interpreter")
+        # Not resolved: a venv's python is a symbolic link that must stay one.
+        python = Path(os.path.abspath(course_root / Path(value).expanduser()))
+        if not python.is_file():
+            raise UsageError(
+                f"{where}: kernels.python = {value!r}: no such file {python} (relative"
+                " paths are relative to the course root); create the environment, e.g."
+                f" python -m venv {python.parent.parent} && {python} -m pip install ipykernel"
+            )
+        changes["python"] = python
+    return changes
+
+
+def _line_of(path: Path, table: str, key: str) -> int | str:
+    """The line of ``key`` in ``[table]`` (tomllib does not say), for messages; "?" if
+    it cannot be told (a dotted or inline table)."""
+    current = ""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return "?"
+    for number, line in enumerate(lines, 1):
+        stripped = line.strip()
+        if stripped.startswith("["):
+            current = stripped.strip("[] ")
+        elif current == table and stripped.split("=", 1)[0].strip().strip("\"'") == key:
+            return number
+    return "?"
 
 
 _EXECUTE_KEYS = {"skip": "execute_skip", "allow-errors": "allow_errors"}

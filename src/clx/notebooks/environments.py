@@ -8,9 +8,13 @@ run in it without clx (``clx.notebooks.zygote``), and clx's own ``PYTHONPATH`` i
 handed to them, so a notebook sees exactly what that environment has installed.
 
 What runs a notebook is part of its cache key (``kernel_identity``): for Python the
-interpreter, its version and a digest of its installed distributions (names and
-versions), so installing or upgrading a package re-runs the notebooks executed there;
-for Java and Deno the versions of the kernel and of what it runs on. Finding these out
+interpreter, its version, and the names and versions of the installed distributions the
+notebook uses (those providing what its code and its topic's modules import, ipykernel,
+and everything they require), plus the imports nothing provides; so installing or
+upgrading a package re-runs exactly the notebooks that use it, and installing the
+package a notebook failed to import re-runs that notebook. (A digest of the whole
+environment would run every Python notebook again after any install.) For Java and
+Deno: the versions of the kernel and of what it runs on. Finding these out
 means running the interpreter or the tool once; ``EnvironmentMemo`` remembers the answer
 in the course's state folder together with a cheap stamp (modification times of the
 interpreter and of its ``sys.path`` folders: an install or uninstall changes the
@@ -22,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -72,17 +77,58 @@ def install_ipykernel_hint(interpreter: str) -> str:
 
 
 # Run by the interpreter under test; valid from Python 3.8 on (a course may use an older
-# Python than clx). Names are normalised as pip compares them.
+# Python than clx). Distribution names are normalised as pip compares them. For each
+# distribution: its version, the top-level modules it provides (its top_level.txt, else
+# the files it installed) and the distributions it requires (extras left out).
 _PROBE = r"""
-import json, re, sys
+import json, os, re, sys
 import importlib.metadata as m
-names = set()
+
+def norm(name):
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+packages, provides, requires = {}, {}, {}
 for d in m.distributions():
     name = d.metadata["Name"]
-    if name:
-        names.add((re.sub(r"[-_.]+", "-", name).lower(), d.version))
-print(json.dumps({"version": sys.version.split()[0], "path": [p for p in sys.path if p],
-                  "distributions": sorted(names)}))
+    if not name:
+        continue
+    name = norm(name)
+    packages[name] = d.version
+    tops = (d.read_text("top_level.txt") or "").split()
+    if not tops:
+        for f in d.files or ():
+            first = f.parts[0] if f.parts else ""
+            if len(f.parts) > 1 and not first.endswith((".dist-info", ".egg-info", ".data")):
+                tops.append(first)
+            elif len(f.parts) == 1 and first.endswith(".py"):
+                tops.append(first[:-3])
+    for top in set(tops):
+        if top.isidentifier():
+            provides.setdefault(top, []).append(name)
+    needs = []
+    for req in d.requires or ():
+        if "extra" in req.partition(";")[2]:
+            continue
+        found = re.match(r"[A-Za-z0-9][A-Za-z0-9._-]*", req)
+        if found:
+            needs.append(norm(found.group(0)))
+    requires[name] = sorted(set(needs))
+stdlib = set(getattr(sys, "stdlib_module_names", ())) | set(sys.builtin_module_names)
+if not getattr(sys, "stdlib_module_names", None):
+    import sysconfig
+    folder = sysconfig.get_paths()["stdlib"]
+    for entry in os.listdir(folder):
+        stem = entry[:-3] if entry.endswith(".py") else entry
+        if stem.isidentifier() and entry != "site-packages":
+            stdlib.add(stem)
+print(json.dumps({
+    "version": sys.version.split()[0],
+    "path": [p for p in sys.path if p],
+    "packages": packages,
+    "provides": {k: sorted(v) for k, v in provides.items()},
+    "requires": requires,
+    "stdlib": sorted(stdlib),
+}))
 """
 
 
@@ -92,16 +138,58 @@ class PythonEnvironment:
 
     interpreter: str
     version: str  # "3.11.7"
-    distributions: int  # how many are installed
-    digest: str  # of the sorted (name, version) pairs
-    has_ipykernel: bool
+    packages: dict[str, str]  # installed distribution -> version
+    provides: dict[str, list[str]]  # top-level module -> the distributions providing it
+    requires: dict[str, list[str]]  # distribution -> the distributions it requires
+    stdlib: list[str]  # the standard library's top-level modules
+
+    @property
+    def digest(self) -> str:
+        """Of every installed distribution's name and version."""
+        return hashlib.sha256(json.dumps(sorted(self.packages.items())).encode()).hexdigest()
+
+    @property
+    def has_ipykernel(self) -> bool:
+        return "ipykernel" in self.packages
 
     def describe(self) -> str:
-        """How `clx cache explain` names this environment."""
+        """How messages name this environment."""
         return (
             f"python environment {self.interpreter} (Python {self.version},"
-            f" {self.distributions} distributions, digest {self.digest[:12]})"
+            f" {len(self.packages)} distributions, digest {self.digest[:12]})"
         )
+
+    def identity(self, imported: set[str]) -> dict[str, Any]:
+        """What a notebook importing the top-level modules ``imported`` depends on here:
+        the interpreter, its version, and name and version of every distribution it
+        uses (those providing its imports, ipykernel, and what they require, all the way
+        down); imports no distribution provides are listed as ``unresolved``, so that
+        installing one later changes the identity too. Installing or upgrading a
+        package thus re-runs exactly the notebooks that use it."""
+        roots = {"ipykernel"}
+        unresolved = []
+        stdlib = set(self.stdlib)
+        for module in sorted(imported):
+            if module in stdlib:
+                continue
+            if module in self.provides:
+                roots.update(self.provides[module])
+            else:
+                unresolved.append(module)
+        used: set[str] = set()
+        todo = sorted(roots)
+        while todo:
+            name = todo.pop()
+            if name in used or name not in self.packages:
+                continue
+            used.add(name)
+            todo.extend(self.requires.get(name, ()))
+        return {
+            "python": self.interpreter,
+            "version": self.version,
+            "uses": {name: self.packages[name] for name in sorted(used)},
+            "unresolved": unresolved,
+        }
 
 
 class InterpreterUnusable(Exception):
@@ -128,16 +216,37 @@ def probe_python(interpreter: str) -> tuple[PythonEnvironment, list[str]]:
     except (ValueError, IndexError):
         tail = (r.stderr or r.stdout).strip().splitlines()[-1:] or ["no output"]
         raise InterpreterUnusable(f"{interpreter} does not run as Python: {tail[0]}") from None
-    pairs = [tuple(p) for p in found["distributions"]]
-    digest = hashlib.sha256(json.dumps(pairs).encode()).hexdigest()
     env = PythonEnvironment(
         interpreter=interpreter,
         version=str(found["version"]),
-        distributions=len(pairs),
-        digest=digest,
-        has_ipykernel=any(name == "ipykernel" for name, _ in pairs),
+        packages=dict(found["packages"]),
+        provides={k: list(v) for k, v in found["provides"].items()},
+        requires={k: list(v) for k, v in found["requires"].items()},
+        stdlib=list(found["stdlib"]),
     )
     return env, [str(p) for p in found["path"]]
+
+
+# ``import a.b as c, d`` and ``from a.b import c`` (not relative imports), anywhere in a line.
+_IMPORT = re.compile(
+    r"^\s*(?:from\s+([A-Za-z_][\w.]*)\s+import\b|import\s+([\w.,\s]+?)\s*(?:#|;|$))"
+)
+
+
+def imported_modules(code: str) -> set[str]:
+    """The top-level modules ``code`` imports with an import statement (what a reader
+    sees; imports by ``importlib`` are not found)."""
+    found: set[str] = set()
+    for line in code.splitlines():
+        m = _IMPORT.match(line)
+        if m is None:
+            continue
+        names = [m.group(1)] if m.group(1) else m.group(2).split(",")
+        for name in names:
+            top = name.strip().split(" ")[0].split(".")[0]
+            if top.isidentifier():
+                found.add(top)
+    return found
 
 
 def has_ipykernel(interpreter: str) -> bool:
@@ -201,6 +310,9 @@ class EnvironmentMemo:
         self.save()
         return value
 
+    def forget(self, key: str) -> None:
+        self._entries().pop(key, None)
+
     def save(self) -> None:
         if not self._dirty or self.path is None or self._data is None:
             return
@@ -214,6 +326,9 @@ class EnvironmentMemo:
         self._dirty = False
 
 
+_MEMO_FORMAT = 1
+
+
 def python_environment(interpreter: str, memo: EnvironmentMemo | None = None) -> PythonEnvironment:
     """The environment of ``interpreter``, from ``memo`` while its stamp holds."""
     memo = memo or EnvironmentMemo(None)
@@ -222,18 +337,28 @@ def python_environment(interpreter: str, memo: EnvironmentMemo | None = None) ->
 
     def compute() -> tuple[Any, list[str]]:
         found, path = probe_python(interpreter)
-        return asdict(found), [interpreter, *path]
+        return {"format": _MEMO_FORMAT, **asdict(found)}, [interpreter, *path]
 
-    return PythonEnvironment(**memo.get(key, compute))
+    value = dict(memo.get(key, compute))
+    if value.pop("format", None) != _MEMO_FORMAT:  # remembered by another clx version
+        memo.forget(key)
+        value = dict(memo.get(key, compute))
+        value.pop("format", None)
+    return PythonEnvironment(**value)
 
 
 def kernel_identity(
-    name: str, *, interpreter: str | None = None, memo: EnvironmentMemo | None = None
-) -> str:
+    name: str,
+    *,
+    interpreter: str | None = None,
+    memo: EnvironmentMemo | None = None,
+    imported: set[str] | frozenset[str] = frozenset(),
+) -> str | dict[str, Any]:
     """A readable identity of what runs kernel ``name``, an ingredient of the cache keys:
-    the Python environment for ipykernel kernels (``interpreter``, default clx's own),
-    else the kernel's version and what it runs on ("jjava 1.0a8 on openjdk 17.0.15",
-    "deno 2.9.6"). "" when there is no such kernelspec."""
+    for ipykernel kernels ``PythonEnvironment.identity`` of ``interpreter`` (default clx's
+    own) for a notebook importing ``imported``, else the kernel's version and what it
+    runs on ("java kernel jjava 1.0a8 on openjdk 17.0.15", "deno kernel deno 2.9.6").
+    "" when there is no such kernelspec."""
     from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 
     from clx.notebooks.kernels import speaks_ipc
@@ -246,7 +371,7 @@ def kernel_identity(
         return ""
     argv = tuple(str(a) for a in spec.argv)
     if speaks_ipc(list(argv)):
-        return python_environment(interpreter or sys.executable, memo).describe()
+        return python_environment(interpreter or sys.executable, memo).identity(set(imported))
     folder = Path(spec.resource_dir)
     watched = [str(p) for p in sorted(folder.iterdir())] if folder.is_dir() else []
     programs = list(argv[:1])
@@ -261,3 +386,20 @@ def kernel_identity(
         return f"{name} kernel {kernel_version(argv, folder)}", watched
 
     return str(memo.get(json.dumps(["kernel", name, argv, watched]), compute))
+
+
+def describe_change(old: Any, new: Any) -> list[str]:
+    """What changed between two kernel identities, for `clx cache explain`."""
+    if not (isinstance(old, dict) and isinstance(new, dict) and "uses" in old and "uses" in new):
+        return [f"kernel environment changed: now {new or 'none'}; before {old or 'none'}"]
+    where = f"python environment {new['python']} (Python {new['version']})"
+    if (old["python"], old["version"]) != (new["python"], new["version"]):
+        return [f"{where} instead of {old['python']} (Python {old['version']})"]
+    a, b = old["uses"], new["uses"]
+    changes = [f"'{n}' {b[n]} installed" for n in sorted(set(b) - set(a))]
+    changes += [f"'{n}' {a[n]} removed" for n in sorted(set(a) - set(b))]
+    changes += [f"'{n}' {a[n]} -> {b[n]}" for n in sorted(set(a) & set(b)) if a[n] != b[n]]
+    gone, new_missing = set(old["unresolved"]), set(new["unresolved"])
+    changes += [f"import '{m}' now provided" for m in sorted(gone - new_missing)]
+    changes += [f"import '{m}' no longer provided" for m in sorted(new_missing - gone)]
+    return [f"{where}: {', '.join(changes) or 'changed'}"]

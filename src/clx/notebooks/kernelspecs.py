@@ -20,8 +20,8 @@ the JShell compiler's classes again, which cut a kernel's CPU per deck by about 
 here (2.2 s to 1.7 s). The JVM silently ignores an archive that does not fit its build or
 the jar, so a stale archive only costs that speed until the next ``clx setup``.
 
-``installed_kernels`` answers "which kernels, which versions" for ``clx doctor`` and for
-the cache: a kernel's version is part of what an executed notebook depends on.
+``installed_kernels`` answers "which kernels, which versions" for ``clx doctor``; the
+cache keys take the same versions through ``clx.notebooks.environments.kernel_identity``.
 
 ``python -m clx.notebooks.kernelspecs`` lists the kernels; ``--install`` writes the Deno
 kernelspec and tunes the Java one first (scripts/setup.sh runs that).
@@ -35,7 +35,6 @@ import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
-from functools import cache
 from importlib import metadata
 from pathlib import Path
 
@@ -260,42 +259,6 @@ def installed_kernels() -> list[InstalledKernel]:
             )
         )
     return found
-
-
-@cache
-def kernel_identity(name: str) -> str:
-    """A short digest of what runs kernel ``name``: an ingredient of the cache keys, so
-    installing or upgrading a kernel re-runs exactly the notebooks of its language.
-
-    Cheap enough for every build (no process is started): the kernelspec's files and
-    the executable it runs, by name, size and modification time; for ipykernel also the
-    interpreter's version and its ipykernel version. "" when the kernel is missing.
-    """
-    import hashlib
-    import shutil
-
-    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
-
-    try:
-        spec = KernelSpecManager().get_kernel_spec(name)
-    except NoSuchKernel:
-        return ""
-    h = hashlib.sha256(json.dumps(spec.to_dict(), sort_keys=True).encode())
-    folder = Path(spec.resource_dir)
-    for p in sorted(folder.iterdir()) if folder.is_dir() else []:
-        if p.is_file():
-            st = p.stat()
-            h.update(f"{p.name}:{st.st_size}:{st.st_mtime_ns}".encode())
-    program = spec.argv[0] if spec.argv else ""
-    if program in ("python", "python3") or any("ipykernel" in a for a in spec.argv[:4]):
-        h.update(f"{sys.executable}:{sys.version}:{_dist_version('ipykernel')}".encode())
-    else:
-        found = shutil.which(program)
-        if found:
-            real = Path(found).resolve()
-            st = real.stat()
-            h.update(f"{real}:{st.st_size}:{st.st_mtime_ns}".encode())
-    return h.hexdigest()[:16]
 
 
 def kernel_version(argv: tuple[str, ...], resource_dir: Path) -> str:

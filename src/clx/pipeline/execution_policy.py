@@ -8,7 +8,8 @@ Three sources decide how a notebook's completed and speaker HTML are made:
 * ``[execute] allow-errors`` and ``<topic skip-errors="yes">``: failing cells keep their
   error output and become warnings (teaching material shows errors on purpose).
 
-A language whose kernel is not installed is one configuration error per build, naming
+A language whose kernel is not installed, or cannot run in the course's environment
+(a course Python without ipykernel), is one configuration error per build, naming
 the decks it affects, instead of one failure per notebook. Its jobs are planned without
 the completed and speaker HTML, so they succeed and are cached like any other result:
 an unchanged course runs no job again until the installed kernels change (the job's
@@ -56,11 +57,14 @@ class ExecutionPolicy:
         skip: Iterable[str] = (),
         allow_errors: Iterable[str] = (),
         installed: Callable[[], set[str]] = installed_kernel_names,
+        unusable: Callable[[str], tuple[str, str] | None] = lambda _name: None,
     ) -> None:
         self.skip = frozenset(skip)
         self.allow_errors = frozenset(allow_errors)
         self._installed_names = installed
         self._installed: set[str] | None = None
+        self._unusable_of = unusable
+        self._unusable: dict[str, tuple[str, str] | None] = {}  # kernel -> (why, fix)
         self._missing: dict[str, list[NotebookOutput]] = {}
         self._skipped: dict[str, list[NotebookOutput]] = {}
 
@@ -80,10 +84,17 @@ class ExecutionPolicy:
             return NotebookExecution(execute=False, allow_errors=allow)
         if not nb.evaluate:
             return NotebookExecution(execute=False, allow_errors=allow)
-        if executes and lang.kernel_name not in self.installed():
+        if executes and (lang.kernel_name not in self.installed()
+                         or self.unusable(lang.kernel_name) is not None):
             self._missing.setdefault(lang.id, []).append(nb)
             return NotebookExecution(allow_errors=allow, kernel_missing=True)
         return NotebookExecution(allow_errors=allow)
+
+    def unusable(self, kernel_name: str) -> tuple[str, str] | None:
+        """Why an installed kernel cannot run, and the fix (asked once per kernel)."""
+        if kernel_name not in self._unusable:
+            self._unusable[kernel_name] = self._unusable_of(kernel_name)
+        return self._unusable[kernel_name]
 
     def problems(self, spec_file: str) -> list[Problem]:
         """One error per language without its kernel, one warning per skipped language."""
@@ -94,11 +105,14 @@ class ExecutionPolicy:
             lang = LANGUAGES[lang_id]
             names = sorted({nb.source_rel for nb in decks})
             hint = INSTALL_HINTS.get(lang.kernel_name, "install a Jupyter kernel of this name")
+            why = f"Jupyter kernel '{lang.kernel_name}' for {lang_id} is not installed"
+            if lang.kernel_name in self.installed():
+                why, hint = self._unusable.get(lang.kernel_name) or (why, hint)
             found.append(
                 Problem(
-                    f"Jupyter kernel '{lang.kernel_name}' for {lang_id} is not installed, so the"
-                    f" completed and speaker HTML of {_decks(names)} are not built; {hint}; or"
-                    f' set [execute] skip = ["{lang_id}"] in clx.toml to build them unexecuted',
+                    f"{why}, so the completed and speaker HTML of {_decks(names)} are not"
+                    f' built; {hint}; or set [execute] skip = ["{lang_id}"] in clx.toml to'
+                    " build them unexecuted",
                     file=names[0] if len(names) == 1 else spec_file,
                     category=Category.CONFIGURATION,
                     detail="\n".join(names),

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from clx.course.course import load_course
+from clx.notebooks.environments import describe_change
 from clx.pipeline.cache import BuildCache
 from clx.pipeline.jobs import SOURCE_LINES, PlannedJob
 from clx.pipeline.run import BuildOptions, lines_moved, plan_jobs
@@ -39,7 +40,9 @@ def diff_ingredients(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
         a, b = old.get(key), new.get(key)
         if a == b:
             continue
-        if isinstance(a, dict) and isinstance(b, dict):
+        if key == "kernel":  # a readable identity (clx.notebooks.environments)
+            changes.extend(f"kernel: {line}" for line in describe_change(a, b))
+        elif isinstance(a, dict) and isinstance(b, dict):
             for name in sorted(set(a) | set(b)):
                 if name not in a:
                     changes.append(f"{key}: '{name}' added")

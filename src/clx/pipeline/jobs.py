@@ -19,10 +19,10 @@ from clx.course.outputs import DiagramOutput, NotebookOutput, OutputPlan
 from clx.course.topics import Topic, TopicFinder
 from clx.course.variants import LANGS, Format
 from clx.diagrams.payload import DiagramJobPayload
-from clx.notebooks.kernelspecs import kernel_identity
 from clx.notebooks.model import DEFAULT_MAX_OUTPUT_BYTES
 from clx.notebooks.payload import NotebookJobPayload
 from clx.pipeline.execution_policy import ExecutionPolicy, executed_label
+from clx.pipeline.kernel_environments import CourseKernels
 from clx.pipeline.language_view import MEMO_NAME, ViewMemo, language_view
 from clx.problems import Problem, Severity
 from clx.queue.model import NewJob
@@ -42,6 +42,7 @@ class BuildSettings:
     max_output_bytes: int = DEFAULT_MAX_OUTPUT_BYTES
     execute_skip: tuple[str, ...] = ()  # prog-lang ids built unexecuted ([execute] skip)
     allow_errors: tuple[str, ...] = ()  # prog-lang ids whose cells may fail
+    python: str = ""  # the course's interpreter (clx.notebooks.environments); "": clx's own
 
 
 @dataclass
@@ -71,6 +72,9 @@ def ingredients_of(kind: str, payload: dict[str, Any], versions: dict[str, str])
             continue
         if k == "file":
             continue
+        if k == "kernel":  # readable: `clx cache explain` names the environment
+            parts[k] = v
+            continue
         parts[k] = dict(v) if k in ("topic_files", "course_templates") else h(v)
     return parts
 
@@ -98,7 +102,12 @@ class JobPlanner:
         self._renders: set[Path] | None = None
         self._template_texts: dict[str, str] | None = None
         self.views = ViewMemo(course.state_dir / MEMO_NAME)
-        self.execution = ExecutionPolicy(settings.execute_skip, settings.allow_errors)
+        # What runs each notebook's kernel (clx.pipeline.kernel_environments).
+        self.kernels = CourseKernels(course.state_dir, settings.python,
+                                     lambda p: self.blobs.get(self.put(p)))
+        self.execution = ExecutionPolicy(
+            settings.execute_skip, settings.allow_errors, unusable=self.kernels.unusable
+        )
 
     def put(self, path: Path) -> str:
         digest = self._file_hashes.get(path)
@@ -144,6 +153,7 @@ class JobPlanner:
         for d in self.plan.diagrams:
             out.append(self.diagram_job(d))
         self.views.save()
+        self.kernels.save()
         for problem in self.execution.problems(self.course.spec.file):
             (self.plan.errors if problem.is_error else self.plan.warnings).append(problem)
         return out
@@ -184,10 +194,13 @@ class JobPlanner:
                 assets_href=assets,
                 execute=run.execute,
                 allow_errors=run.allow_errors,
+                python=self.kernels.payload_python(nb),
             ).to_dict()
             payload["file"] = nb.source_rel  # the runtime names this file in problems
-            # What runs the kernel (clx.notebooks.kernelspecs): a new kernel re-runs the job.
-            payload["kernel"] = kernel_identity(nb.prog_lang.kernel_name) if run.execute else ""
+            # What runs the kernel (clx.notebooks.environments): its environment changes,
+            # say a package installed into the course's Python, re-run the job.
+            runs = run.execute and not run.kernel_missing
+            payload["kernel"] = self.kernels.identity(nb, text) if runs else ""
             keyed, lines = self.as_seen(payload)
             key = cache_key("notebook", keyed, self.versions)
             job = NewJob("notebook", payload, key, tuple(sorted(outputs.values())))

@@ -23,6 +23,7 @@ from clx.course.layout import Layout
 from clx.course.outputs import Focus, OutputPlan, plan_outputs
 from clx.course.variants import DEFAULT_FORMATS, Format
 from clx.dbconnect import take_recoveries
+from clx.notebooks.environments import course_python
 from clx.notebooks.model import DEFAULT_MAX_OUTPUT_BYTES
 from clx.pipeline.assets import add_asset_copies
 from clx.pipeline.backend import SqliteBackend, StallError
@@ -89,6 +90,8 @@ class BuildOptions:
     # cells may fail ([execute] allow-errors); see clx.pipeline.execution_policy.
     execute_skip: tuple[str, ...] = ()
     allow_errors: tuple[str, ...] = ()
+    # clx.toml [kernels] python (absolute); None: clx.notebooks.environments decides.
+    python: Path | None = None
 
     def focus(self) -> Focus:
         return Focus.of(self.langs, self.kinds, self.formats, self.targets, self.sections)
@@ -125,7 +128,8 @@ def plan_jobs(course: Course, opts: BuildOptions) -> tuple[OutputPlan, list[Plan
     """
     plan = plan_outputs(course, opts.focus(), tuple(Format(f) for f in opts.output_formats))
     add_asset_copies(plan)  # MathJax, require.js, reveal.js … once per output tree
-    return plan, JobPlanner(course, plan, build_settings(opts), tool_versions()).jobs()
+    settings = replace(build_settings(opts), python=course_python(course.root, opts.python))
+    return plan, JobPlanner(course, plan, settings, tool_versions()).jobs()
 
 
 def build(opts: BuildOptions, runtime: BuildRuntime | None = None) -> BuildReport:
@@ -178,7 +182,7 @@ def _build(opts: BuildOptions, runtime: BuildRuntime | None,
         try:
             _run_jobs(runtime, course.state_dir / "clx.db", to_run, plan.copies, opts, report,
                       copies, counts=_worker_counts(planned, opts) if runtime else None,
-                      on_job=finished)
+                      on_job=finished, python=course_python(course.root, opts.python))
         finally:
             opts.progress.stop()
             # A build focused on some formats, kinds or tiers gives its jobs fewer
@@ -390,13 +394,14 @@ class Superseded(Exception):
 def _run_jobs(runtime: BuildRuntime | None, db: Path, planned: list[PlannedJob], copies_planned,
               opts: BuildOptions, report: BuildReport, copies: CopyResult,
               counts: dict[str, int] | None = None,
-              on_job: Callable[[PlannedJob], None] | None = None) -> None:
+              on_job: Callable[[PlannedJob], None] | None = None,
+              python: str | None = None) -> None:
     if not planned:
         copy_files(copies_planned, copies)
         return
     own = runtime is None
     rt = runtime or BuildRuntime(db, info={"spec": str(opts.spec)}, queue_url=opts.queue_url,
-                                 local_workers=opts.local_workers)
+                                 local_workers=opts.local_workers, python=python)
     try:
         pool = rt.ensure_workers(counts or _worker_counts(planned, opts), _kernels_used(planned))
         queue, session = rt.queue, rt.session

@@ -20,6 +20,7 @@ from pathlib import Path
 import psutil
 
 from clx.blobs import FileBlobs, PostgresBlobs
+from clx.notebooks.environments import COURSE_PYTHON_VARIABLE
 from clx.problems import Problem
 from clx.queue.base import Queue, SessionRecord
 from clx.queue.location import open_queue
@@ -103,8 +104,10 @@ class BuildRuntime:
         info: Mapping[str, object] | None = None,
         queue_url: str | None = None,
         local_workers: int | None = None,
+        python: str | None = None,
     ) -> None:
         self.db = db
+        self.python = python  # the course's interpreter, for the workers' warm kernel
         self.queue_url = queue_url
         self.local_workers = local_workers
         self.queue: Queue = open_queue(queue_url or db)
@@ -134,12 +137,16 @@ class BuildRuntime:
             if self.pool is not None:
                 log.info("restarting the worker pool for %s", wanted)
                 self.pool.stop()
+            env = dict(os.environ)
+            if self.python:
+                env[COURSE_PYTHON_VARIABLE] = self.python
             self.pool = WorkerPool(
                 self.queue_url or self.db,
                 self.session,
                 wanted,
                 state_dir=self.db.parent,
                 warm_kernels=warm_kernels,
+                env=env,
             )
             self.pool.start()
             self.counts = wanted

@@ -26,6 +26,7 @@ from watchfiles import Change, watch
 from clx.course.course import default_course_root
 from clx.course.ignore import ignored_dir, ignored_file
 from clx.course.spec import SpecError
+from clx.notebooks.environments import course_python
 from clx.pipeline.progress import Progress, SilentProgress
 from clx.pipeline.report import BuildReport
 from clx.pipeline.run import BuildOptions, Superseded, build
@@ -152,7 +153,8 @@ def watch_build(opts: BuildOptions, echo: Callable[[str], None],
         with BuildRuntime(root / ".clx" / "clx.db", info={"spec": str(opts.spec),
                                                           "mode": "watch"},
                           queue_url=opts.queue_url,
-                          local_workers=opts.local_workers) as runtime:
+                          local_workers=opts.local_workers,
+                          python=course_python(root, opts.python)) as runtime:
 
             def stopped_elsewhere() -> bool:
                 closed = runtime.queue.session_state(runtime.session) is SessionState.CLOSED
