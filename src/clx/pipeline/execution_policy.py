@@ -84,8 +84,9 @@ class ExecutionPolicy:
             return NotebookExecution(execute=False, allow_errors=allow)
         if not nb.evaluate:
             return NotebookExecution(execute=False, allow_errors=allow)
-        if executes and (lang.kernel_name not in self.installed()
-                         or self.unusable(lang.kernel_name) is not None):
+        if executes and (
+            lang.kernel_name not in self.installed() or self.unusable(lang.kernel_name) is not None
+        ):
             self._missing.setdefault(lang.id, []).append(nb)
             return NotebookExecution(allow_errors=allow, kernel_missing=True)
         return NotebookExecution(allow_errors=allow)
