@@ -90,3 +90,25 @@ def test_missing_blob_is_infrastructure_error(tmp_path, executor):
     data["topic_files"]["gone.txt"] = "0" * 64
     with pytest.raises(InfrastructureError, match="gone.txt"):
         NotebookHandler(executor).run(JobView(id=3, kind="notebook", payload=data, state_dir=state))
+
+
+def test_the_job_names_the_interpreter_its_python_notebook_runs_in(
+    tmp_path, executor, monkeypatch
+):
+    """A remote worker has no course of its own: the job says which Python to use, and it
+    wins over the interpreter the worker was started for."""
+    from clx.notebooks.environments import COURSE_PYTHON_VARIABLE
+    from course_envs import make_course_venv
+
+    python = make_course_venv(tmp_path / "course" / ".venv")
+    monkeypatch.setenv(COURSE_PYTHON_VARIABLE, "/nowhere/bin/python")
+    state = tmp_path / ".clx"
+    data = payload(tmp_path, BlobStore(state / "blobs"), lang="en").to_dict()
+    data["text"] = SOURCE + "\n# %%\nimport sys\nprint('clx-prefix', sys.prefix)\n"
+    data["python"] = str(python)
+    outcome = NotebookHandler(executor).run(
+        JobView(id=3, kind="notebook", payload=data, state_dir=state)
+    )
+    assert not outcome.failed, outcome.problems
+    page = outcome.files[data["outputs"]["en/completed/html"]].decode()
+    assert f"clx-prefix {tmp_path / 'course' / '.venv'}" in page
