@@ -112,3 +112,42 @@ def test_the_job_names_the_interpreter_its_python_notebook_runs_in(
     assert not outcome.failed, outcome.problems
     page = outcome.files[data["outputs"]["en/completed/html"]].decode()
     assert f"clx-prefix {tmp_path / 'course' / '.venv'}" in page
+
+
+JAVA = '// j2 from "macros.j2" import header\n// {{ header("Zahl", "Number") }}\n\n// %%\n6 * 7\n'
+
+
+def test_a_worker_whose_kernel_differs_from_the_planned_one_refuses_the_job(tmp_path, executor):
+    # The build keys a Java notebook by its own host's kernel; a worker elsewhere with
+    # another version must not have its output cached under that key.
+    from clx.notebooks.environments import kernel_identity
+    from clx.problems import ConfigurationError
+
+    state = tmp_path / ".clx"
+    out = tmp_path / "out"
+    job = NotebookJobPayload(
+        source_path="slides/m/topic_100_n/slides_n.java",
+        text=JAVA,
+        prog_lang="java",
+        lang="en",
+        page_title="01 Number",
+        outputs={"en/completed/html": str(out / "n.html")},
+        topic_files={},
+        course_templates={},
+        author="Ada",
+        organization="A",
+    ).to_dict()
+    handler = NotebookHandler(executor)
+    mine = kernel_identity("java")
+    assert isinstance(mine, str) and mine.startswith("java kernel jjava ")
+    try:
+        view = JobView(id=1, kind="notebook", payload={**job, "kernel": mine}, state_dir=state)
+        assert "42" in handler.run(view).files[str(out / "n.html")].decode()
+        other = {**job, "kernel": "java kernel jjava 0.9 on openjdk 11.0.2"}
+        with pytest.raises(ConfigurationError) as refused:
+            handler.run(JobView(id=2, kind="notebook", payload=other, state_dir=state))
+    finally:
+        handler.stop()
+    message = str(refused.value)
+    assert "slides_n.java" in message and "jjava 0.9 on openjdk 11.0.2" in message
+    assert mine in message

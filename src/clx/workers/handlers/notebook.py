@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 from collections.abc import Mapping
 from types import MappingProxyType
 
+from clx.course.languages import LANGUAGES
 from clx.course.variants import Variant
 from clx.notebooks import (
     Executor,
@@ -28,11 +30,11 @@ from clx.notebooks import (
     NotebookSource,
     render_language,
 )
-from clx.notebooks.environments import COURSE_PYTHON_VARIABLE
+from clx.notebooks.environments import COURSE_PYTHON_VARIABLE, kernel_identity
 from clx.notebooks.formats import warm_html
 from clx.notebooks.kernels import NoIpykernel
 from clx.notebooks.payload import NotebookJobPayload
-from clx.problems import InfrastructureError
+from clx.problems import ConfigurationError, InfrastructureError
 from clx.store import BlobStore
 from clx.workers.handler import JobView, Outcome
 from clx.workers.pool import WARM_KERNELS_VARIABLE
@@ -56,6 +58,7 @@ class NotebookHandler:
     def __init__(self, executor: Executor | None = None) -> None:
         self._executor = executor
         self._owns_executor = executor is None
+        self._identities: dict[str, str] = {}  # kernelspec -> this host's kernel identity
 
     def start(self) -> None:
         """Boot spare kernels (``kernels_to_warm``; ConfigurationError if python3 is among
@@ -80,6 +83,8 @@ class NotebookHandler:
 
     def run(self, job: JobView) -> Outcome:
         payload = NotebookJobPayload.from_dict(job.payload)
+        if payload.execute:
+            self._same_kernel_as_planned(payload, job.payload.get("kernel"))
         blobs = job.input_blobs()
         if blobs is None:
             raise InfrastructureError("notebook job without a blob store to read its inputs")
@@ -124,6 +129,25 @@ class NotebookHandler:
                 "modules": result.modules,
             },
         )
+
+    def _same_kernel_as_planned(self, payload: NotebookJobPayload, planned: object) -> None:
+        """The build put the identity of its own Java or Deno kernel into the job's cache
+        key; a worker on another host whose kernel differs would have its output cached
+        under that key. Such a job fails with both versions named instead. (A Python
+        job names its interpreter, which the worker runs, so it is not checked here.)"""
+        if not isinstance(planned, str) or not planned:
+            return
+        name = LANGUAGES[payload.prog_lang].kernel_name
+        if name not in self._identities:
+            self._identities[name] = str(kernel_identity(name))
+        own = self._identities[name]
+        if own != planned:
+            raise ConfigurationError(
+                f"{payload.source_path}: the build planned this notebook for its {planned},"
+                f" but this worker ({socket.gethostname()}) has "
+                f"{own or f'no {name} kernel'}; its output would be cached as the other"
+                " kernel's: install the same kernel version on every worker host"
+            )
 
     def stop(self) -> None:
         if self._executor is not None and self._owns_executor:
