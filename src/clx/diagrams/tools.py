@@ -17,6 +17,7 @@ import zipfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from clx.install.pins import (
     DEATHBEDS,
@@ -218,6 +219,21 @@ def chromium_version(chromium: Path) -> str:
         return f"unknown ({e})"
     m = re.search(r"Chromium\s+(\S+)", out.stdout)
     return m.group(1) if m else out.stdout.strip() or "unknown"
+
+
+def chromium_identity(memo: Any, which: Which = shutil.which) -> str:
+    """The version of the Chromium on PATH that draws draw.io diagrams ("missing" without
+    one): an ingredient of their cache keys, since another Chromium may draw other
+    pixels. Asking Chromium costs a tenth of a second, so ``memo`` (an
+    ``EnvironmentMemo``) keeps the answer while the program's files are unchanged."""
+    found = which("chromium")
+    if not found:
+        return "missing"
+
+    def ask() -> tuple[str, list[str]]:
+        return f"chromium {chromium_version(Path(found))}", [found, str(Path(found).resolve())]
+
+    return str(memo.get(json.dumps(["chromium", found]), ask))
 
 
 def package_json_version(folder: Path) -> str:

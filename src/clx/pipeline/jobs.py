@@ -72,7 +72,7 @@ def ingredients_of(kind: str, payload: dict[str, Any], versions: dict[str, str])
             continue
         if k == "file":
             continue
-        if k == "kernel":  # readable: `clx cache explain` names the environment
+        if k in ("kernel", "chromium"):  # readable: `clx cache explain` names them
             parts[k] = v
             continue
         parts[k] = dict(v) if k in ("topic_files", "course_templates") else h(v)
@@ -101,6 +101,7 @@ class JobPlanner:
         self._templates: dict[str, str] | None = None
         self._renders: set[Path] | None = None
         self._template_texts: dict[str, str] | None = None
+        self._chromium: str | None = None
         self.views = ViewMemo(course.state_dir / MEMO_NAME)
         # What runs each notebook's kernel (clx.pipeline.kernel_environments).
         self.kernels = CourseKernels(course.state_dir, settings.python,
@@ -108,6 +109,15 @@ class JobPlanner:
         self.execution = ExecutionPolicy(
             settings.execute_skip, settings.allow_errors, unusable=self.kernels.unusable
         )
+
+    def chromium(self) -> str:
+        if self._chromium is None:
+            from clx.diagrams.tools import chromium_identity
+            from clx.notebooks.environments import EnvironmentMemo
+
+            memo = EnvironmentMemo(self.course.state_dir / "tools.json")
+            self._chromium = chromium_identity(memo)
+        return self._chromium
 
     def put(self, path: Path) -> str:
         digest = self._file_hashes.get(path)
@@ -249,6 +259,8 @@ class JobPlanner:
         outputs = {fmt: str(renders / f"{digest}.{fmt}") for fmt in self.settings.image_formats}
         payload = DiagramJobPayload(d.source_rel, digest, outputs, target=d.render_target).to_dict()
         payload["file"] = d.source_rel
+        if kind == "drawio":  # the browser that draws it (clx.diagrams.tools)
+            payload["chromium"] = self.chromium()
         key = cache_key(kind, payload, self.versions)
         job = NewJob(kind, payload, key, tuple(sorted(outputs.values())))
         return PlannedJob(job, d.source_rel, outputs, ingredients_of(kind, payload, self.versions),
