@@ -280,3 +280,17 @@ def test_server_blobs_no_build_used_for_the_keep_days_are_pruned(postgres_url):
     assert blobs.missing([old, asked, new]) == {old}
     assert blobs.get(new) == b"clx-new"
     q.close()
+
+
+def test_a_build_asking_for_keep_days_zero_keeps_blobs_others_may_need(postgres_url):
+    # One course's cache-keep-days = 0 must not delete what builds elsewhere uploaded.
+    from clx.blobs import PostgresBlobs
+    from clx.pipeline.runtime import SERVER_BLOB_MIN_DAYS, BuildRuntime
+
+    q = PostgresQueue(postgres_url)
+    [fresh] = PostgresBlobs(q).put_many([b"clx-another-build-input"])
+    rt = BuildRuntime.__new__(BuildRuntime)  # only its blob store matters here
+    rt.blobs = PostgresBlobs(q)
+    rt.prune_server_blobs(0)
+    assert PostgresBlobs(q).missing([fresh]) == set() and SERVER_BLOB_MIN_DAYS >= 1
+    q.close()

@@ -405,8 +405,10 @@ def _run_jobs(runtime: BuildRuntime | None, db: Path, planned: list[PlannedJob],
     try:
         pool = rt.ensure_workers(counts or _worker_counts(planned, opts), _kernels_used(planned))
         queue, session = rt.queue, rt.session
-        rt.publish_inputs(_input_digests(planned))
+        # Prune first: this build's own inputs, refreshed or uploaded next, are never
+        # older than the cut-off then.
         rt.prune_server_blobs(opts.cache_keep_days)
+        rt.publish_inputs(_input_digests(planned))
         backend = SqliteBackend(queue, session, stall_timeout=opts.stall_timeout)
         # Adopt identical jobs still in flight (watch mode), submit the rest in one go.
         inflight = {(j.cache_key, tuple(j.outputs)): j.id for j in queue.jobs(

@@ -92,6 +92,11 @@ def tidy(queue: Queue, keep: int = KEEP_FINISHED_BUILDS) -> None:
         log.info("forgot %d finished build(s)", len(pruned))
 
 
+# The shortest time a blob on a shared server is kept after its last use: longer than
+# any build runs (prune_server_blobs).
+SERVER_BLOB_MIN_DAYS = 2.0
+
+
 class BuildRuntime:
     """``db`` is the course's ``.clx/clx.db``; with ``queue_url`` the jobs go to that
     PostgreSQL queue instead (inputs and outputs travel as blobs through it), and
@@ -164,12 +169,14 @@ class BuildRuntime:
         return sent
 
     def prune_server_blobs(self, keep_days: float) -> None:
-        """Server queues: drop the blobs no build has used for ``keep_days`` days (the
-        table is shared by every course on the server); a failure is only logged."""
+        """Server queues: drop the blobs no build has used for ``keep_days`` days, but at
+        least ``SERVER_BLOB_MIN_DAYS``: the table is shared by every course and build on
+        the server, and one course's ``cache-keep-days = 0`` must not delete the inputs
+        and unfetched outputs of builds running elsewhere. A failure is only logged."""
         if not isinstance(self.blobs, PostgresBlobs):
             return
         try:
-            count, size = self.blobs.prune(keep_days)
+            count, size = self.blobs.prune(max(keep_days, SERVER_BLOB_MIN_DAYS))
         except Exception as e:  # noqa: BLE001 - a clean-up never fails a build
             log.warning("pruning the queue database's blobs failed: %s", e)
             return
