@@ -133,12 +133,13 @@ def test_deno_results_published_after_idle_are_kept_in_every_cell(executor) -> N
 
     grace = LANGUAGES["typescript"].output_grace
     cells = [new_code_cell(f'console.log("line {i}"); {i} * 7') for i in range(12)]
+    cells.append(new_code_cell("  \n"))  # nbclient skips it: the barrier must not wait for it
     nb = new_notebook(
         cells=cells, metadata={"kernelspec": {"name": "deno", "display_name": "Deno"}}
     )
     for _ in range(12):
         done = executor.execute(nb, kernel_name="deno", files={}, output_grace=grace)
-        for i, cell in enumerate(done.cells):
+        for i, cell in enumerate(done.cells[:-1]):
             kinds = sorted(o["output_type"] for o in cell.outputs)
             assert kinds == ["execute_result", "stream"], (i, cell.outputs)
             assert cell.outputs[0]["text"] == f"line {i}\n"

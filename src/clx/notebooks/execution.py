@@ -112,7 +112,7 @@ class _OrderTolerantClient(NotebookClient):
     ) -> None:
         assert self.kc is not None
         self._cells_by_msg[parent_msg_id] = (cell, cell_index)
-        last = cell_index == max(i for i, c in enumerate(self.nb.cells) if c.cell_type == "code")
+        last = cell_index == self._last_executed()
         barrier: str | None = None  # the kernel_info request sent after the last idle
         quiet: float | None = None  # how long to wait for the next message; None: forever
         while True:
@@ -141,6 +141,15 @@ class _OrderTolerantClient(NotebookClient):
         for index in sorted(self._late):
             _merge_streams(self.nb.cells[index])
         self._late.clear()
+
+
+    def _last_executed(self) -> int:
+        """The index of the last cell nbclient sends to the kernel (it skips code cells
+        without code and those tagged ``skip_cells_with_tag``): the barrier goes there."""
+        runs = [i for i, c in enumerate(self.nb.cells) if c.cell_type == "code"
+                and c.source.strip()
+                and self.skip_cells_with_tag not in c.get("metadata", {}).get("tags", [])]
+        return runs[-1] if runs else -1
 
 
 def _is_idle(msg: dict) -> bool:
