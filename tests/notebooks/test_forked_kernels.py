@@ -27,8 +27,12 @@ print("HELPER", helper_mod.VALUE)
 
 
 def run(executor):
-    src = NotebookSource(path="slides_fork.py", text=SOURCE, prog_lang="python",
-                         topic_files={"helper_mod.py": b"VALUE = 42\n"})
+    src = NotebookSource(
+        path="slides_fork.py",
+        text=SOURCE,
+        prog_lang="python",
+        topic_files={"helper_mod.py": b"VALUE = 42\n"},
+    )
     v = Variant("en", Format.HTML, Kind.COMPLETED)
     result = render_language(src, "en", [v], "01 Fork", SETTINGS, executor)
     assert not result.failed, result.problems
@@ -59,3 +63,31 @@ def test_zygote_and_kernels_die_with_the_pool() -> None:
         assert any("zygote.py" in " ".join(p.cmdline()) for p in tree)
     gone, alive = psutil.wait_procs(tree, timeout=5)
     assert not alive, [p.pid for p in alive]
+
+
+def test_a_package_installed_under_a_running_fork_server_replaces_it(tmp_path, monkeypatch):
+    # A long-lived worker (watch mode) must not fork kernels with a module version in
+    # memory that the build no longer keys them by.
+    import os
+    import sys
+
+    from clx.notebooks.kernels import KernelPool
+
+    site = tmp_path / "site"
+    site.mkdir()
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")]))
+    with KernelPool(root=tmp_path / "k", spares=1) as pool:
+        first = pool.take("python3")
+        first.wait_ready(60)
+        zygote = pool._zygotes[sys.executable]
+        assert zygote._proc is not None and not zygote.stale()
+        before = zygote._proc.pid
+        pool.discard(first)
+        (site / "clx_new_package.py").write_text("VALUE = 2\n")  # what pip install does
+        assert zygote.stale()
+        second = pool.take("python3")
+        second.wait_ready(60)
+        assert zygote._proc is not None and zygote._proc.pid != before
+        assert psutil.Process(second.pid).ppid() == zygote._proc.pid  # forked by the new one
+        assert not psutil.pid_exists(before) or psutil.Process(before).status() == "zombie"
+        pool.discard(second)

@@ -266,7 +266,7 @@ def has_ipykernel(interpreter: str) -> bool:
     return r.returncode == 0
 
 
-def _stamp(paths: list[str]) -> list[list[Any]]:
+def stat_stamp(paths: list[str]) -> list[list[Any]]:
     out: list[list[Any]] = []
     for p in paths:
         try:
@@ -302,10 +302,10 @@ class EnvironmentMemo:
         ``compute()`` (value, paths to stamp), remembered."""
         entries = self._entries()
         entry = entries.get(key)
-        if isinstance(entry, dict) and entry.get("stamp") == _stamp(entry.get("paths", [])):
+        if isinstance(entry, dict) and entry.get("stamp") == stat_stamp(entry.get("paths", [])):
             return entry["value"]
         value, paths = compute()
-        entries[key] = {"paths": paths, "stamp": _stamp(paths), "value": value}
+        entries[key] = {"paths": paths, "stamp": stat_stamp(paths), "value": value}
         self._dirty = True
         self.save()
         return value

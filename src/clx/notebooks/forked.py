@@ -25,6 +25,7 @@ from typing import Any
 import psutil
 from jupyter_client.manager import KernelManager
 
+from clx.notebooks.environments import stat_stamp
 from clx.processes import kill_tree, popen
 
 log = logging.getLogger(__name__)
@@ -92,6 +93,8 @@ class Zygote:
         self._refused: set[str] = set()
         self.loaded: frozenset[str] = frozenset()  # what the running zygote preloaded
         self.present: frozenset[str] = frozenset()  # all it holds (at most one dot)
+        self._paths: list[str] = []  # the running zygote's sys.path folders
+        self._stamp: list = []  # and their stat when it started (see ``stale``)
 
     def _ensure(self) -> subprocess.Popen:
         if self._proc is not None and self._proc.poll() is None:
@@ -111,7 +114,10 @@ class Zygote:
                 f"the kernel fork server ({self.interpreter}) did not start"
                 + (f": {why}" if why else "")
             )
-        self.present = frozenset(json.loads(ready).get("modules") or ())
+        answer = json.loads(ready)
+        self.present = frozenset(answer.get("modules") or ())
+        self._paths = [str(p) for p in answer.get("path") or ()]
+        self._stamp = stat_stamp(self._paths)
         self.baseline = frozenset(n.partition(".")[0] for n in self.present)
         self._proc = proc
         self.loaded = frozenset()
@@ -150,6 +156,15 @@ class Zygote:
             if running:
                 self._import(proc, new)
             return bool(self.loaded - before)
+
+    def stale(self) -> bool:
+        """Whether the environment changed under the running zygote (a package installed
+        or upgraded: pip changes the site-packages folder). Its kernels would start with
+        the old modules in memory, while the build keys them by the new versions; the
+        pool then replaces it. A few ``stat`` calls."""
+        with self._lock:
+            running = self._proc is not None and self._proc.poll() is None
+            return running and stat_stamp(self._paths) != self._stamp
 
     def close(self) -> None:
         with self._lock:

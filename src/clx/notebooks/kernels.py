@@ -303,6 +303,8 @@ class KernelPool:
         key = (name, self._interpreter(name, interpreter))
         with self._lock:
             ipykernel = self._known.get(name, False)
+        if ipykernel:
+            self._replace_if_stale(key)
         zygote = self._zygote(key[1]) if preload and ipykernel else None
         if zygote is not None:
             try:
@@ -378,6 +380,23 @@ class KernelPool:
         with self._lock:
             python = self._known.get(name, False)
         return "" if not python or is_own(interpreter) else str(interpreter)
+
+    def _replace_if_stale(self, key: tuple[str, str]) -> None:
+        """A long-lived worker (watch mode, `clx worker`) outlives package installs: once
+        the environment changed under a zygote, it and the spares it forked go, and the
+        next kernel comes from a zygote that imports the new versions."""
+        with self._lock:
+            zygote = self._zygotes.get(key[1] or sys.executable)
+        if zygote is None or not zygote.stale():
+            return
+        log.info("the environment of %s changed: restarting its kernel fork server",
+                 zygote.interpreter)
+        zygote.close()
+        with self._lock:
+            spares = list(self._spares[key])
+            self._spares[key].clear()
+        for kernel in spares:
+            self.discard(kernel)
 
     def _zygote(self, interpreter: str) -> Zygote | None:
         if not self._forking:

@@ -243,7 +243,9 @@ def main() -> None:
     except ImportError as e:  # an interpreter without ipykernel: say so, do not hang
         print(json.dumps({"error": f"{type(e).__name__}: {e}"}), file=out, flush=True)
         sys.exit(1)
-    print(json.dumps({"ready": True, "modules": _modules_in_memory()}), file=out, flush=True)
+    folders = [p for p in sys.path if p and os.path.isdir(p)]  # watched for changes
+    print(json.dumps({"ready": True, "modules": _modules_in_memory(), "path": folders}),
+          file=out, flush=True)
     for line in sys.stdin:
         try:
             request = json.loads(line)
