@@ -75,3 +75,26 @@ def test_an_unchanged_environment_is_not_asked_again_and_an_install_is_seen(
         f"python environment {python} (Python {first.version}): 'clx-probe-pkg' 1.0 installed,"
         " import 'clx_probe_mod' now provided"
     )
+
+
+def test_a_distribution_installed_twice_counts_with_the_copy_imports_find(
+    tmp_path, monkeypatch
+) -> None:
+    # e.g. a venv's upgrade in front of the system's older copy: the key must name the
+    # version the notebook imports, the first on sys.path.
+    import os
+    import sys
+
+    from clx.notebooks.environments import probe_python
+
+    for folder, version in (("front", "2.0"), ("behind", "1.0")):
+        info = tmp_path / folder / f"clx_twice-{version}.dist-info"
+        info.mkdir(parents=True)
+        (info / "METADATA").write_text(
+            f"Metadata-Version: 2.1\nName: clx-twice\nVersion: {version}\n"
+        )
+        (info / "top_level.txt").write_text("clx_twice\n")
+    path = os.pathsep.join([str(tmp_path / "front"), str(tmp_path / "behind")])
+    monkeypatch.setenv("PYTHONPATH", path)
+    env, _ = probe_python(sys.executable)
+    assert env.packages["clx-twice"] == "2.0"

@@ -132,3 +132,19 @@ def test_a_missing_kernel_is_shown_once_per_watch_not_on_every_rebuild(tmp_path:
     assert len(missing) == 1, w.lines
     statuses = [line for line in w.lines if " job(s) run, " in line]
     assert all("1 error(s)" in line for line in statuses), statuses  # still counted
+
+
+def test_a_configuration_error_fixed_and_back_is_shown_again() -> None:
+    from clx.pipeline.report import BuildReport
+    from clx.pipeline.watch import ErrorsShown
+    from clx.problems import Category, Problem
+
+    missing = Problem("Jupyter kernel 'rust' is not installed", file="c.xml",
+                      category=Category.CONFIGURATION)
+    shown = ErrorsShown()
+    assert shown.lines(BuildReport(errors=[missing])) == ["  " + missing.format()]
+    assert shown.lines(BuildReport(errors=[missing])) == [
+        "  (1 configuration error(s) shown before still apply)"
+    ]
+    assert shown.lines(BuildReport(errors=[])) == []  # fixed
+    assert shown.lines(BuildReport(errors=[missing])) == ["  " + missing.format()]  # back

@@ -93,6 +93,8 @@ for d in m.distributions():
     if not name:
         continue
     name = norm(name)
+    if name in packages:
+        continue  # shadowed by the one earlier on sys.path, which imports find first
     packages[name] = d.version
     tops = (d.read_text("top_level.txt") or "").split()
     if not tops:

@@ -33,8 +33,9 @@ _PROBE = """
 def __clx_imports__():
     import json, sys, types
     found = {}
+    stdlib = getattr(sys, "stdlib_module_names", None) or set(sys.builtin_module_names)
     for name, module in list(sys.modules.items()):
-        if name.count(".") > 1 or name.partition(".")[0] in sys.stdlib_module_names:
+        if name.count(".") > 1 or name.partition(".")[0] in stdlib:
             continue
         try:
             where = getattr(module, "__file__", None) or next(

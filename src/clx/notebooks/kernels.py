@@ -280,8 +280,9 @@ class KernelPool:
                 usable = self._usable.get(python)
             if usable is None:
                 usable = has_ipykernel(python)
-                with self._lock:
-                    self._usable[python] = usable
+                if usable:  # a "no" is asked again: it may be installed meanwhile
+                    with self._lock:
+                        self._usable[python] = usable
             if not usable:
                 raise NoIpykernel(name, python)
 

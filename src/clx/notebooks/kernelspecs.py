@@ -202,17 +202,20 @@ def _run_training_kernel(folder: Path, dump: Path, tmp: Path, timeout: float) ->
     except (OSError, RuntimeError):
         return False
     client = manager.client()
+    trained = False
     try:
         client.start_channels()
         client.wait_for_ready(timeout=timeout)
         for cell in _TRAINING_CELLS:
             client.execute_interactive(cell, timeout=timeout, output_hook=lambda _msg: None)
+        trained = True
     except (RuntimeError, TimeoutError):
-        manager.shutdown_kernel(now=True)
         return False
     finally:
         client.stop_channels()
-    manager.shutdown_kernel(now=False)  # a clean exit is when the JVM writes the archive
+        # A clean exit is when the JVM writes the archive; on any other way out
+        # (a failed cell, Ctrl-C) the JVM is killed, never left behind.
+        manager.shutdown_kernel(now=not trained)
     return True
 
 

@@ -116,14 +116,16 @@ class ErrorsShown:
 
     def lines(self, report: BuildReport) -> list[str]:
         shown, again = [], 0
+        current: set[tuple[str | None, int | None, str]] = set()
         for e in report.errors:
             key = (e.file, e.line, e.message)
             if e.category is Category.CONFIGURATION:
+                current.add(key)
                 if key in self._seen:
                     again += 1
                     continue
-                self._seen.add(key)
             shown.append("  " + e.format())
+        self._seen = current  # one that was fixed and comes back is shown again
         if again:
             shown.append(f"  ({again} configuration error(s) shown before still apply)")
         return shown

@@ -138,9 +138,9 @@ class NotebookHandler:
         if not isinstance(planned, str) or not planned:
             return
         name = LANGUAGES[payload.prog_lang].kernel_name
-        if name not in self._identities:
-            self._identities[name] = str(kernel_identity(name))
-        own = self._identities[name]
+        own = self._identities.get(name)
+        if own != planned:  # asked again on a difference: it may be upgraded meanwhile
+            own = self._identities[name] = str(kernel_identity(name))
         if own != planned:
             raise ConfigurationError(
                 f"{payload.source_path}: the build planned this notebook for its {planned},"
