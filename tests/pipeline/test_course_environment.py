@@ -117,3 +117,25 @@ def test_a_configured_python_that_does_not_exist_stops_the_build(tmp_path: Path)
     )
     assert r.returncode == 2, r.stderr
     assert f"{root / 'clx.toml'}:5: kernels.python = '{value}': no such file" in r.stderr
+
+
+def test_jobs_that_run_no_kernel_do_not_depend_on_the_course_environment(tmp_path) -> None:
+    # A code-along-only job (a focused build) executes nothing: neither the interpreter
+    # nor the packages may be in its key.
+    from clx.course.course import load_course
+    from clx.pipeline.run import BuildOptions, plan_jobs
+    from clxtest import TWO_TOPICS_SPEC, notebook, write_tree
+
+    root = write_tree(tmp_path / "course", {
+        "course-specs/c.xml": TWO_TOPICS_SPEC,
+        "slides/m_1/topic_100_alpha/slides_alpha.py": notebook("A", "A", "import json"),
+        "slides/m_1/topic_200_beta/slides_beta.py": notebook("B", "B", "1"),
+    })
+    spec = root / "course-specs/c.xml"
+    opts = BuildOptions(spec=spec, kinds=("code-along",))
+    _, planned = plan_jobs(load_course(spec), opts)
+    jobs = [p for p in planned if p.job.kind == "notebook"]
+    assert jobs and all(p.job.payload["kernel"] == "" for p in jobs)
+    assert all(p.job.payload["python"] == "" for p in jobs)
+    _, full = plan_jobs(load_course(spec), BuildOptions(spec=spec))
+    assert all(p.job.payload["kernel"] for p in full if p.job.kind == "notebook")

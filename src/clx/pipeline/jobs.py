@@ -187,6 +187,10 @@ class JobPlanner:
             pages = [v for v in nb.paths if v.lang == lang and v.format in _PAGE_FORMATS]
             assets = (self.plan.layout.assets_href(pages[0], nb.prog_lang, nb.section.name)
                       if pages else "")
+            # Whether a kernel runs for this job: only then do the interpreter and the
+            # kernel's environment shape its bytes (and belong in its key).
+            runs = (run.execute and not run.kernel_missing
+                    and any(executed_label(label) for label in outputs))
             payload = NotebookJobPayload(
                 source_path=nb.source_rel,
                 text=text,
@@ -204,12 +208,11 @@ class JobPlanner:
                 assets_href=assets,
                 execute=run.execute,
                 allow_errors=run.allow_errors,
-                python=self.kernels.payload_python(nb),
+                python=self.kernels.payload_python(nb) if runs else "",
             ).to_dict()
             payload["file"] = nb.source_rel  # the runtime names this file in problems
             # What runs the kernel (clx.notebooks.environments): its environment changes,
             # say a package installed into the course's Python, re-run the job.
-            runs = run.execute and not run.kernel_missing
             payload["kernel"] = self.kernels.identity(nb, text) if runs else ""
             keyed, lines = self.as_seen(payload)
             key = cache_key("notebook", keyed, self.versions)
