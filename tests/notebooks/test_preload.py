@@ -212,3 +212,12 @@ def test_each_kernel_draws_its_own_random_numbers(preloading) -> None:
         run(preloading, cell, preload=[*PRELOAD, "numpy", "numpy.random"])[0] for _ in range(3)
     }
     assert len(draws) == 3
+
+
+def test_a_matplotlibrc_beside_the_notebook_makes_the_kernel_import_matplotlib_itself() -> None:
+    # matplotlib reads ./matplotlibrc when it is imported: preloaded in the zygote's empty
+    # folder it would not see the notebook's, so the kernel must forget it first.
+    pre = {"matplotlib", "matplotlib.pyplot", "numpy"}
+    assert shadowed(["a/matplotlibrc", "a/deck.py"], "a", pre, set()) == ["matplotlib"]
+    assert shadowed(["b/matplotlibrc"], "a", pre, set()) == []  # another folder's
+    assert shadowed(["a/matplotlibrc"], "a", {"numpy"}, set()) == []  # not preloaded

@@ -148,10 +148,16 @@ async def imported_modules(
     return third_party(found, private=private, baseline=baseline, present=present, used=used)
 
 
+# Files in the working directory a package reads when it is imported: preloaded in the
+# zygote's empty folder, it would not see the notebook's, so the kernel forgets it.
+READ_AT_IMPORT = {"matplotlibrc": "matplotlib"}
+
+
 def shadowed(
     files: Collection[str], notebook_dir: str, preloaded: Collection[str], baseline: Collection[str]
 ) -> list[str]:
-    """Preloaded top-level packages that a module beside the notebook shadows.
+    """Preloaded top-level packages that a module beside the notebook shadows, or that
+    read a file beside it when imported (``READ_AT_IMPORT``: a ``matplotlibrc``).
 
     Without the preload ``import utils`` finds ``utils.py`` in the notebook's folder
     first (it is the kernel's working directory, first on ``sys.path``); with a
@@ -164,6 +170,8 @@ def shadowed(
         if not rel.startswith(prefix):
             continue
         parts = rel[len(prefix) :].split("/")
+        if len(parts) == 1 and parts[0] in READ_AT_IMPORT:
+            local.add(READ_AT_IMPORT[parts[0]])
         if len(parts) == 1 and parts[0].endswith((".py", ".so", ".pyc")):
             local.add(parts[0].split(".", 1)[0])
         elif len(parts) == 2 and parts[1] == "__init__.py":
