@@ -91,3 +91,21 @@ def test_a_package_installed_under_a_running_fork_server_replaces_it(tmp_path, m
         assert psutil.Process(second.pid).ppid() == zygote._proc.pid  # forked by the new one
         assert not psutil.pid_exists(before) or psutil.Process(before).status() == "zombie"
         pool.discard(second)
+
+
+def test_kernels_start_the_usual_way_when_the_fork_server_cannot(tmp_path, monkeypatch):
+    # e.g. an ipykernel whose modules the fork server does not know: slower, not broken
+    import clx.notebooks.forked as forked
+    from clx.notebooks.kernels import KernelPool
+
+    broken = tmp_path / "zygote.py"
+    broken.write_text("import sys\nsys.stderr.write('clx-test: no such module\\n')\nsys.exit(1)\n")
+    monkeypatch.setattr(forked, "ZYGOTE_SCRIPT", broken)
+    with KernelPool(root=tmp_path / "k", spares=0) as pool:
+        kernel = pool.take("python3")
+        kernel.wait_ready(60)
+        assert "zygote" not in " ".join(psutil.Process(kernel.pid).cmdline())
+        assert psutil.Process(kernel.pid).ppid() != 1
+        [zygote] = pool._zygotes.values()
+        assert "clx-test: no such module" in zygote.broken
+        pool.discard(kernel)

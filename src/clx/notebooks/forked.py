@@ -16,6 +16,7 @@ import select
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Sequence
@@ -72,6 +73,10 @@ class ForkedProcess:
         self.send_signal(signal.SIGKILL)
 
 
+class ZygoteUnavailable(RuntimeError):
+    """The fork server of an interpreter does not start; its kernels start plainly."""
+
+
 class Zygote:
     """One fork server per interpreter of a kernel pool, started on first use.
 
@@ -93,27 +98,40 @@ class Zygote:
         self._refused: set[str] = set()
         self.loaded: frozenset[str] = frozenset()  # what the running zygote preloaded
         self.present: frozenset[str] = frozenset()  # all it holds (at most one dot)
+        self.broken = ""  # why it did not start: then kernels start the usual way
         self._paths: list[str] = []  # the running zygote's sys.path folders
         self._stamp: list = []  # and their stat when it started (see ``stale``)
 
     def _ensure(self) -> subprocess.Popen:
         if self._proc is not None and self._proc.poll() is None:
             return self._proc
-        proc = popen([self.interpreter, str(ZYGOTE_SCRIPT)], stdin=subprocess.PIPE,
-                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, bufsize=1,
-                     env=self._env)
-        assert proc.stdout is not None
-        ready = proc.stdout.readline()
-        if not ready.strip().startswith('{"ready"'):
-            kill_tree(proc.pid)
-            try:
-                why = json.loads(ready).get("error", "")
-            except ValueError:
-                why = ready.strip()
-            raise RuntimeError(
-                f"the kernel fork server ({self.interpreter}) did not start"
-                + (f": {why}" if why else "")
-            )
+        if self.broken:
+            raise ZygoteUnavailable(self.broken)
+        # Its stderr goes to an unnamed file (a pipe nobody reads could fill and block it),
+        # read when it does not start: that is where Python says why. The zygote keeps
+        # its own descriptor of the file.
+        with tempfile.TemporaryFile() as errors:
+            proc = popen([self.interpreter, str(ZYGOTE_SCRIPT)], stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, stderr=errors, text=True, bufsize=1,
+                         env=self._env)
+            assert proc.stdout is not None
+            ready = proc.stdout.readline()
+            if not ready.strip().startswith('{"ready"'):
+                killed = (proc.poll() or 0) < 0  # by a signal: try again next time
+                kill_tree(proc.pid)
+                if killed:
+                    raise ZygoteUnavailable(f"the kernel fork server ({self.interpreter}) was"
+                                            " killed while it started")
+                try:
+                    why = json.loads(ready).get("error", "")
+                except ValueError:
+                    errors.seek(0)
+                    lines = errors.read().decode("utf-8", "replace").strip().splitlines()
+                    why = ready.strip() or (lines[-1] if lines else "")
+                self.broken = (f"the kernel fork server ({self.interpreter}) did not start"
+                               + (f": {why}" if why else ""))
+                log.warning("%s; its kernels start without it", self.broken)
+                raise ZygoteUnavailable(self.broken)
         answer = json.loads(ready)
         self.present = frozenset(answer.get("modules") or ())
         self._paths = [str(p) for p in answer.get("path") or ()]
@@ -248,6 +266,7 @@ class ForkingKernelManager(KernelManager):
 
     async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: Any) -> None:
         forkable = (self.zygote is not None and self.stderr_path is not None
+                    and not self.zygote.broken
                     and kernel_cmd[:1] == [self.zygote.interpreter]
                     and kernel_cmd[1:3] == _LAUNCHER)
         if not forkable:
@@ -256,9 +275,15 @@ class ForkingKernelManager(KernelManager):
         assert self.provisioner is not None and self.zygote is not None
         env = {str(k): str(v) for k, v in (kw.get("env") or os.environ).items()}
         cwd = str(kw.get("cwd") or os.getcwd())
-        process, self.preloaded = self.zygote.spawn(
-            kernel_cmd[3:], cwd, env, self.stderr_path or os.devnull
-        )
+        try:
+            process, self.preloaded = self.zygote.spawn(
+                kernel_cmd[3:], cwd, env, self.stderr_path or os.devnull
+            )
+        except ZygoteUnavailable:
+            # An ipykernel the fork server cannot preload (another version's modules):
+            # the kernels still start, the usual way, only slower.
+            await super()._async_launch_kernel(kernel_cmd, **kw)
+            return
         provisioner: Any = self.provisioner
         provisioner.process = process
         provisioner.pid = process.pid
