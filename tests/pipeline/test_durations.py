@@ -85,3 +85,10 @@ def test_second_build_starts_the_longest_jobs_first(tmp_path: Path) -> None:
     with DurationStore(root / ".clx") as store:
         after = store.last()
     assert after[("slides/m_1/topic_200_beta/slides_beta.py", "en", "notebook")] >= 1.5
+
+    # Nor does a build that executes nothing (--no-execute): its jobs are timed apart.
+    run_and_order(ignore_cache=True, execute_skip=("python",))
+    with DurationStore(root / ".clx") as store:
+        after = store.last()
+    assert after[("slides/m_1/topic_200_beta/slides_beta.py", "en", "notebook")] >= 1.5
+    assert ("slides/m_1/topic_200_beta/slides_beta.py", "en", "notebook-unexecuted") in after

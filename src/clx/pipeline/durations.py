@@ -45,7 +45,7 @@ _SCHEMA = [
 
 # Before a course has any record of a kind and language: seconds for a job of a small
 # source, plus seconds per KiB. Kernels other than python start and run cells slower.
-_DEFAULT_BASE = {"notebook": 1.0, "plantuml": 0.2, "drawio": 0.5}
+_DEFAULT_BASE = {"notebook": 1.0, "notebook-unexecuted": 0.2, "plantuml": 0.2, "drawio": 0.5}
 _SLOW_KERNEL_FACTOR = 3.0
 _DEFAULT_PER_KIB = 0.1
 _MAX_PRIORITY_MS = 2**31 - 1
@@ -67,10 +67,13 @@ def identity(p: PlannedJob) -> JobIdentity:
     if p.job.kind == "notebook":
         text = payload.get("text", "")
         size = len(text.encode("utf-8")) if isinstance(text, str) else 0
+        # A job that runs no kernel (--no-execute, evaluate="no", a missing kernel) takes
+        # a fraction of one that does: it is timed apart, not in place of it.
+        kind = p.job.kind if payload.get("kernel") else f"{p.job.kind}-unexecuted"
         return JobIdentity(
             p.source_rel,
             str(payload.get("lang", "")),
-            p.job.kind,
+            kind,
             size,
             str(payload.get("prog_lang", "")),
         )
