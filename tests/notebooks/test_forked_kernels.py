@@ -109,3 +109,33 @@ def test_kernels_start_the_usual_way_when_the_fork_server_cannot(tmp_path, monke
         [zygote] = pool._zygotes.values()
         assert "clx-test: no such module" in zygote.broken
         pool.discard(kernel)
+
+
+def test_a_fork_server_replaced_while_it_starts_hands_out_the_new_one(tmp_path, monkeypatch):
+    # The first fork server of a worker imports the preload list as it starts; when a
+    # module there starts a thread the server is replaced at once, and the kernel must
+    # come from the replacement (the first one exited: its answer would be EOF).
+    import os
+    import sys
+
+    from clx.notebooks.forked import Zygote
+
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "clx_starts_thread.py").write_text(
+        "import threading, time\nthreading.Thread(target=time.sleep, args=(60,), daemon=True).start()\n"
+    )
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")]))
+    zygote = Zygote(sys.executable, dict(os.environ))
+    zygote._wanted = {"clx_starts_thread": None, "yaml": None}  # asked for before it ran
+    try:
+        process, present = zygote.spawn(
+            ["-c", "import time; time.sleep(30)"],
+            str(tmp_path),
+            dict(os.environ),
+            str(tmp_path / "stderr.log"),
+        )
+        assert process.pid > 0 and zygote._proc is not None and zygote._proc.poll() is None
+        assert "clx_starts_thread" not in zygote.loaded and "yaml" in zygote.loaded
+    finally:
+        zygote.close()

@@ -140,8 +140,11 @@ class Zygote:
         self._proc = proc
         self.loaded = frozenset()
         if self._wanted:
+            # An unfit module makes ``_import`` replace this zygote: the caller must get
+            # the one that runs now, not the one that exited (its answer would be EOF).
             self._import(proc, list(self._wanted))
-        return proc
+        assert self._proc is not None
+        return self._proc
 
     def spawn(self, args: list[str], cwd: str, env: dict[str, str],
               stderr: str) -> tuple[ForkedProcess, frozenset[str]]:
