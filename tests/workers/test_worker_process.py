@@ -192,3 +192,30 @@ def test_a_notebook_worker_boots_the_spares_the_build_names_as_it_starts(monkeyp
         handler.stop()
     left = psutil.Process().children(recursive=True)
     assert not [p for p in left if p.name() == "java" and p.pid not in before]
+
+
+def test_a_notebook_worker_preloads_what_the_build_names_while_it_starts(monkeypatch) -> None:
+    from clx.workers.handlers.notebook import NotebookHandler
+    from clx.workers.pool import PRELOAD_VARIABLE, WARM_KERNELS_VARIABLE
+
+    monkeypatch.setenv(WARM_KERNELS_VARIABLE, "python3")
+    monkeypatch.setenv(PRELOAD_VARIABLE, "yaml,clx_no_such_module")
+    handler = NotebookHandler()
+    handler.start()  # returns at once; the fork server imports them on a thread
+    try:
+        pool = handler._executor.pool
+        deadline = time.monotonic() + 60
+        zygote = None
+        while time.monotonic() < deadline:
+            zygote = pool._zygotes.get(sys.executable)
+            if zygote is not None and "yaml" in zygote.loaded:
+                break
+            time.sleep(0.05)
+        assert zygote is not None and "yaml" in zygote.loaded
+        time.sleep(0.5)  # the thread that started the fork server has ended by now
+        kernel = pool.take("python3", None, ["yaml"])  # forked after the preload
+        kernel.wait_ready(60)  # alive: the server did not die with that thread
+        assert "yaml" in kernel.preloaded
+        pool.discard(kernel)
+    finally:
+        handler.stop()

@@ -191,10 +191,13 @@ class Executor:
         """Kernel executions the calling thread's last ``execute`` started (retries count)."""
         return getattr(self._calls, "attempts", 0)
 
-    def warm(self, kernel_name: str, interpreter: str | None = None) -> None:
+    def warm(
+        self, kernel_name: str, interpreter: str | None = None, preload: Sequence[str] = ()
+    ) -> None:
         """Pre-start a spare kernel; raises ``KernelMissing`` if there is no such kernel
-        (``interpreter``: the Python that python3 kernels run in, None: ours)."""
-        self.pool.warm(kernel_name, interpreter)
+        (``interpreter``: the Python that python3 kernels run in, None: ours; ``preload``:
+        see ``KernelPool.warm``)."""
+        self.pool.warm(kernel_name, interpreter, preload)
 
     def execute(
         self,

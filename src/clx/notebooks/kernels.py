@@ -286,10 +286,34 @@ class KernelPool:
             if not usable:
                 raise NoIpykernel(name, python)
 
-    def warm(self, name: str, interpreter: str | None = None) -> None:
-        """Make sure spares for ``name`` are booting (raises KernelMissing)."""
+    def warm(
+        self, name: str, interpreter: str | None = None, preload: Sequence[str] = ()
+    ) -> None:
+        """Make sure spares for ``name`` are booting (raises KernelMissing).
+
+        ``preload``: modules the fork server imports first (python3 only). That runs on a
+        thread of its own, so a worker is ready at once; its first Python kernel waits
+        for the fork server, the other kernels do not."""
         self.ensure_installed(name, interpreter)
-        self._refill((name, self._interpreter(name, interpreter)))
+        key = (name, self._interpreter(name, interpreter))
+        with self._lock:
+            ipykernel = self._known.get(name, False)
+        zygote = self._zygote(key[1]) if preload and ipykernel else None
+        if zygote is None:
+            self._refill(key)
+            return
+
+        def preload_then_refill() -> None:
+            try:
+                zygote.preload(preload)
+            except Exception as exc:  # the kernels simply start without them
+                log.debug("preloading %s failed: %s", list(preload), exc)
+            try:
+                self._refill(key)
+            except Exception as exc:  # the job that takes a kernel reports it
+                log.debug("warming %s failed: %s", key, exc)
+
+        threading.Thread(target=preload_then_refill, name="clx-preload", daemon=True).start()
 
     def take(
         self, name: str, interpreter: str | None = None, preload: Sequence[str] = ()

@@ -234,7 +234,10 @@ def _child(request: dict) -> None:
 
 
 def main() -> None:
-    _die_with_parent(signal.SIGTERM)
+    # No parent-death signal for the server itself: Linux sends it when the *thread*
+    # that started us ends, and the worker may start us from a short-lived thread. When
+    # the worker dies our stdin ends, the loop below ends, and the kernels, which have
+    # the signal (set by this process's only thread), die with us.
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the worker decides when we stop
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped automatically
     out = sys.stdout

@@ -387,6 +387,16 @@ def _kernels_used(planned: list[PlannedJob]) -> list[str]:
     return sorted(uses, key=lambda name: (-uses[name], name))
 
 
+def _preload_of(planned: list[PlannedJob]) -> list[str]:
+    """The modules the notebook jobs ask their fork servers to preload (the same list in
+    each, clx.pipeline.preload): the workers import them while they start."""
+    for p in planned:
+        modules = p.job.payload.get("preload") if p.job.kind == "notebook" else None
+        if modules:
+            return [str(m) for m in modules]
+    return []
+
+
 class Superseded(Exception):
     """Watch mode: sources changed while this build waited; start the next one."""
 
@@ -403,7 +413,8 @@ def _run_jobs(runtime: BuildRuntime | None, db: Path, planned: list[PlannedJob],
     rt = runtime or BuildRuntime(db, info={"spec": str(opts.spec)}, queue_url=opts.queue_url,
                                  local_workers=opts.local_workers, python=python)
     try:
-        pool = rt.ensure_workers(counts or _worker_counts(planned, opts), _kernels_used(planned))
+        pool = rt.ensure_workers(counts or _worker_counts(planned, opts), _kernels_used(planned),
+                                 _preload_of(planned))
         queue, session = rt.queue, rt.session
         # Prune first: this build's own inputs, refreshed or uploaded next, are never
         # older than the cut-off then.

@@ -125,11 +125,13 @@ class BuildRuntime:
         self.counts: dict[str, int] = {}
 
     def ensure_workers(
-        self, counts: Mapping[str, int], warm_kernels: Sequence[str] = ()
+        self, counts: Mapping[str, int], warm_kernels: Sequence[str] = (),
+        preload: Sequence[str] = (),
     ) -> WorkerPool | None:
         """Make sure at least ``counts`` workers per kind run; grows the pool if needed.
         None when the build starts no local workers. ``warm_kernels``: the kernelspecs a
-        new pool's notebook workers boot spares of as they start."""
+        new pool's notebook workers boot spares of as they start; ``preload``: the modules
+        their Python fork servers import meanwhile."""
         if self.local_workers is not None:
             counts = {k: min(n, self.local_workers) for k, n in counts.items()}
             counts = {k: n for k, n in counts.items() if n > 0}
@@ -151,6 +153,7 @@ class BuildRuntime:
                 wanted,
                 state_dir=self.db.parent,
                 warm_kernels=warm_kernels,
+                preload=preload,
                 env=env,
             )
             self.pool.start()

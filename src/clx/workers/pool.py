@@ -90,7 +90,8 @@ class WorkerPool:
     number of workers; default ``default_counts()``. ``queue`` is the SQLite file or a
     PostgreSQL URL (handed to the workers in their environment, never on a command line);
     ``state_dir`` is the folder handlers keep state in (default: the SQLite file's);
-    ``warm_kernels`` the kernelspecs notebook workers boot spares of as they start;
+    ``warm_kernels`` the kernelspecs notebook workers boot spares of as they start and
+    ``preload`` the modules their Python fork servers import then;
     ``start_timeout`` how long a worker may stay "starting" before it is restarted.
     Use as a context manager.
     """
@@ -113,6 +114,7 @@ class WorkerPool:
         env: Mapping[str, str] | None = None,
         warm_kernels: Sequence[str] = (),
         start_timeout: float = DEFAULT_START_TIMEOUT,
+        preload: Sequence[str] = (),
     ) -> None:
         self.queue_url = str(queue) if is_server_url(queue) else None
         self.db_path = None if self.queue_url else Path(queue).resolve()
@@ -131,6 +133,7 @@ class WorkerPool:
         self.python = python
         self.env = dict(env) if env is not None else None
         self.warm_kernels = list(warm_kernels)
+        self.preload = list(preload)
         self.start_timeout = start_timeout
         self.tmp_root = worker_temp_root(self.state_dir)
         self.slots: list[PoolWorker] = [
@@ -269,6 +272,8 @@ class WorkerPool:
         env["TMPDIR"] = env[TMPDIR_VARIABLE] = str(w.tmp)
         if self.warm_kernels:
             env[WARM_KERNELS_VARIABLE] = ",".join(self.warm_kernels)
+        if self.preload:
+            env[PRELOAD_VARIABLE] = ",".join(self.preload)
         if self.queue_url:
             env["CLX_QUEUE_URL"] = self.queue_url
         with open(w.log_path, "ab") as logfile:
@@ -402,6 +407,8 @@ class WorkerPool:
 TMPDIR_VARIABLE = "CLX_WORKER_TMPDIR"  # the worker removes this folder when it exits
 # Kernelspecs a notebook worker boots spares of as it starts (clx.workers.handlers.notebook).
 WARM_KERNELS_VARIABLE = "CLX_WARM_KERNELS"
+# Modules its Python fork server imports as it starts (clx.pipeline.preload).
+PRELOAD_VARIABLE = "CLX_PRELOAD_MODULES"
 OWNER_FILE = ".clx-owner"  # "<pid> <start time>" of the worker a temp folder belongs to
 
 

@@ -37,7 +37,7 @@ from clx.notebooks.payload import NotebookJobPayload
 from clx.problems import ConfigurationError, InfrastructureError
 from clx.store import BlobStore
 from clx.workers.handler import JobView, Outcome
-from clx.workers.pool import WARM_KERNELS_VARIABLE
+from clx.workers.pool import PRELOAD_VARIABLE, WARM_KERNELS_VARIABLE
 
 log = logging.getLogger(__name__)
 
@@ -70,9 +70,13 @@ class NotebookHandler:
         if self._executor is None:
             self._executor = Executor()
         python = os.environ.get(COURSE_PYTHON_VARIABLE) or None
+        preload = [m for m in os.environ.get(PRELOAD_VARIABLE, "").split(",") if m]
         for name in kernels_to_warm():
             try:
-                self._executor.warm(name, python if name == WARM_KERNEL else None)
+                if name == WARM_KERNEL:
+                    self._executor.warm(name, python, preload)
+                else:
+                    self._executor.warm(name)
             except NoIpykernel as e:
                 log.warning("no warm python3 kernel: %s", e)
             except KernelMissing:
