@@ -8,12 +8,12 @@ import pytest
 
 from clx.notebooks import environments
 from clx.notebooks.environments import (
-    EnvironmentMemo,
     course_python,
     describe_change,
     imported_modules,
     python_environment,
 )
+from clx.stamped_memo import StampedMemo
 from course_envs import build_wheel, install_local_package, make_course_venv
 
 
@@ -44,7 +44,7 @@ def test_an_unchanged_environment_is_not_asked_again_and_an_install_is_seen(
 ) -> None:
     python = str(make_course_venv(tmp_path / ".venv"))
     memo_file = tmp_path / "state" / "environments.json"
-    first = python_environment(python, EnvironmentMemo(memo_file))
+    first = python_environment(python, StampedMemo(memo_file))
     assert first.has_ipykernel and first.version and first.interpreter == python
     before = first.identity({"clx_probe_mod", "json"})
     assert before["unresolved"] == ["clx_probe_mod"]  # json is the standard library's
@@ -58,12 +58,12 @@ def test_an_unchanged_environment_is_not_asked_again_and_an_install_is_seen(
         return real_probe(interpreter)
 
     monkeypatch.setattr(environments, "probe_python", counting_probe)
-    again = python_environment(python, EnvironmentMemo(memo_file))  # a new build: from the file
+    again = python_environment(python, StampedMemo(memo_file))  # a new build: from the file
     assert again == first and calls == []
 
     wheel = build_wheel(tmp_path / "wheels", "clx-probe-pkg", "clx_probe_mod", "VALUE = 1\n")
     install_local_package(Path(python), wheel)
-    after = python_environment(python, EnvironmentMemo(memo_file))
+    after = python_environment(python, StampedMemo(memo_file))
     assert calls == [python]  # the site-packages folder changed: asked once more
     assert after.packages["clx-probe-pkg"] == "1.0" and after.digest != first.digest
     now = after.identity({"clx_probe_mod", "json"})
@@ -98,3 +98,21 @@ def test_a_distribution_installed_twice_counts_with_the_copy_imports_find(
     monkeypatch.setenv("PYTHONPATH", path)
     env, _ = probe_python(sys.executable)
     assert env.packages["clx-twice"] == "2.0"
+
+
+def test_a_first_pip_install_user_changes_the_stamp(tmp_path, monkeypatch) -> None:
+    # Outside a venv the user's site folder joins sys.path only once it exists; the
+    # first `pip install --user` creates it, which must make the memo ask again.
+    import sys
+
+    from clx.notebooks.environments import probe_python
+    from clx.stamped_memo import stat_stamp
+
+    base = getattr(sys, "_base_executable", sys.executable)
+    monkeypatch.setenv("PYTHONUSERBASE", str(tmp_path / "user"))
+    _, watched = probe_python(base)
+    user_sites = [p for p in watched if p.startswith(str(tmp_path / "user"))]
+    assert len(user_sites) == 1, watched
+    before = stat_stamp(watched)
+    Path(user_sites[0]).mkdir(parents=True)
+    assert stat_stamp(watched) != before

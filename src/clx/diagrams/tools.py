@@ -225,7 +225,7 @@ def chromium_identity(memo: Any, which: Which = shutil.which) -> str:
     """The version of the Chromium on PATH that draws draw.io diagrams ("missing" without
     one): an ingredient of their cache keys, since another Chromium may draw other
     pixels. Asking Chromium costs a tenth of a second, so ``memo`` (an
-    ``EnvironmentMemo``) keeps the answer while the program's files are unchanged."""
+    ``clx.stamped_memo.StampedMemo``) keeps the answer while the program's files are unchanged."""
     found = which("chromium")
     if not found:
         return "missing"

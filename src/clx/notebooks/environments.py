@@ -15,7 +15,7 @@ upgrading a package re-runs exactly the notebooks that use it, and installing th
 package a notebook failed to import re-runs that notebook. (A digest of the whole
 environment would run every Python notebook again after any install.) For Java and
 Deno: the versions of the kernel and of what it runs on. Finding these out
-means running the interpreter or the tool once; ``EnvironmentMemo`` remembers the answer
+means running the interpreter or the tool once; ``StampedMemo`` remembers the answer
 in the course's state folder together with a cheap stamp (modification times of the
 interpreter and of its ``sys.path`` folders: an install or uninstall changes the
 site-packages folder), so a build of an unchanged environment costs a few ``stat`` calls.
@@ -30,10 +30,12 @@ import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
+
+from clx.stamped_memo import StampedMemo
 
 # The build tells its local workers the course's interpreter (their warm spare kernel).
 COURSE_PYTHON_VARIABLE = "CLX_COURSE_PYTHON"
@@ -123,9 +125,16 @@ if not getattr(sys, "stdlib_module_names", None):
         stem = entry[:-3] if entry.endswith(".py") else entry
         if stem.isidentifier() and entry != "site-packages":
             stdlib.add(stem)
+import site
+watched = [p for p in sys.path if p]
+# The user's site folder is on sys.path only once it exists: the first
+# `pip install --user` creates it, and that must change the stamp too.
+user_site = site.getusersitepackages() if site.ENABLE_USER_SITE else None
+if isinstance(user_site, str) and user_site not in watched:
+    watched.append(user_site)
 print(json.dumps({
     "version": sys.version.split()[0],
-    "path": [p for p in sys.path if p],
+    "path": watched,
     "packages": packages,
     "provides": {k: sorted(v) for k, v in provides.items()},
     "requires": requires,
@@ -268,72 +277,12 @@ def has_ipykernel(interpreter: str) -> bool:
     return r.returncode == 0
 
 
-def stat_stamp(paths: list[str]) -> list[list[Any]]:
-    out: list[list[Any]] = []
-    for p in paths:
-        try:
-            st = os.stat(p)
-            out.append([p, st.st_mtime_ns, st.st_size, st.st_ino])
-        except OSError:
-            out.append([p, None])
-    return out
-
-
-class EnvironmentMemo:
-    """Answers about environments, remembered in a JSON file with a stamp each; an
-    answer whose stamp still matches is used without running anything."""
-
-    def __init__(self, path: Path | None) -> None:
-        self.path = path
-        self._data: dict[str, Any] | None = None
-        self._dirty = False
-
-    def _entries(self) -> dict[str, Any]:
-        if self._data is None:
-            self._data = {}
-            if self.path is not None:
-                try:
-                    loaded = json.loads(self.path.read_text(encoding="utf-8"))
-                    self._data = loaded if isinstance(loaded, dict) else {}
-                except (OSError, ValueError):
-                    pass
-        return self._data
-
-    def get(self, key: str, compute: Callable[[], tuple[Any, list[str]]]) -> Any:
-        """The remembered value for ``key`` if the stamp of its paths is unchanged, else
-        ``compute()`` (value, paths to stamp), remembered."""
-        entries = self._entries()
-        entry = entries.get(key)
-        if isinstance(entry, dict) and entry.get("stamp") == stat_stamp(entry.get("paths", [])):
-            return entry["value"]
-        value, paths = compute()
-        entries[key] = {"paths": paths, "stamp": stat_stamp(paths), "value": value}
-        self._dirty = True
-        self.save()
-        return value
-
-    def forget(self, key: str) -> None:
-        self._entries().pop(key, None)
-
-    def save(self) -> None:
-        if not self._dirty or self.path is None or self._data is None:
-            return
-        from clx.store import atomic_write
-
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            atomic_write(self.path, json.dumps(self._data, indent=1, sort_keys=True).encode())
-        except OSError:
-            pass  # only a memo: the next build asks again
-        self._dirty = False
-
-
 _MEMO_FORMAT = 1
 
 
-def python_environment(interpreter: str, memo: EnvironmentMemo | None = None) -> PythonEnvironment:
+def python_environment(interpreter: str, memo: StampedMemo | None = None) -> PythonEnvironment:
     """The environment of ``interpreter``, from ``memo`` while its stamp holds."""
-    memo = memo or EnvironmentMemo(None)
+    memo = memo or StampedMemo(None)
     env = kernel_env(interpreter)
     key = json.dumps(["python", interpreter, env.get("PYTHONPATH", "")])
 
@@ -353,7 +302,7 @@ def kernel_identity(
     name: str,
     *,
     interpreter: str | None = None,
-    memo: EnvironmentMemo | None = None,
+    memo: StampedMemo | None = None,
     imported: set[str] | frozenset[str] = frozenset(),
 ) -> str | dict[str, Any]:
     """A readable identity of what runs kernel ``name``, an ingredient of the cache keys:
@@ -366,7 +315,7 @@ def kernel_identity(
     from clx.notebooks.kernels import speaks_ipc
     from clx.notebooks.kernelspecs import kernel_version
 
-    memo = memo or EnvironmentMemo(None)
+    memo = memo or StampedMemo(None)
     try:
         spec = KernelSpecManager().get_kernel_spec(name)
     except NoSuchKernel:

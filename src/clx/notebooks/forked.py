@@ -26,8 +26,8 @@ from typing import Any
 import psutil
 from jupyter_client.manager import KernelManager
 
-from clx.notebooks.environments import stat_stamp
 from clx.processes import kill_tree, popen
+from clx.stamped_memo import stat_stamp
 
 log = logging.getLogger(__name__)
 

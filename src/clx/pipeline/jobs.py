@@ -113,9 +113,9 @@ class JobPlanner:
     def chromium(self) -> str:
         if self._chromium is None:
             from clx.diagrams.tools import chromium_identity
-            from clx.notebooks.environments import EnvironmentMemo
+            from clx.stamped_memo import StampedMemo
 
-            memo = EnvironmentMemo(self.course.state_dir / "tools.json")
+            memo = StampedMemo(self.course.state_dir / "tools.json")
             self._chromium = chromium_identity(memo)
         return self._chromium
 

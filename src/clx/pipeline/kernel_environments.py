@@ -19,7 +19,6 @@ from typing import Any
 from clx.course.files import FileClass
 from clx.course.outputs import NotebookOutput
 from clx.notebooks.environments import (
-    EnvironmentMemo,
     InterpreterUnusable,
     PythonEnvironment,
     imported_modules,
@@ -28,6 +27,7 @@ from clx.notebooks.environments import (
     kernel_identity,
     python_environment,
 )
+from clx.stamped_memo import StampedMemo
 
 
 class CourseKernels:
@@ -37,7 +37,7 @@ class CourseKernels:
     def __init__(self, state_dir: Path, python: str, read: Callable[[Path], bytes]) -> None:
         self.python = python or sys.executable
         self._read = read
-        self._memo = EnvironmentMemo(state_dir / "environments.json")
+        self._memo = StampedMemo(state_dir / "environments.json")
         self._env: PythonEnvironment | None = None
         self._identities: dict[str, Any] = {}
 
