@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import psutil
+import pytest
 
 from clxtest import notebook, write_tree
 
@@ -158,7 +159,10 @@ def test_builds_survive_sigkills_byte_identical_and_without_orphans(tmp_path: Pa
     chaos = Chaos(proc.pid, tmp_path / "stormy")
     chaos.start()
     try:
-        _, stderr = proc.communicate(timeout=600)
+        # Below the suite's per-test timeout, so a hung build says where it hung.
+        _, stderr = proc.communicate(timeout=200)
+    except subprocess.TimeoutExpired:
+        pytest.fail(hang_report(spec, proc, chaos))
     finally:
         chaos.done.set()
         chaos.join(timeout=10)
@@ -186,6 +190,22 @@ def test_builds_survive_sigkills_byte_identical_and_without_orphans(tmp_path: Pa
     conn = sqlite3.connect(tmp_path / "course/.clx/clx.db")
     retried = conn.execute("SELECT id, kind, attempts, state FROM jobs WHERE attempts > 1")
     assert doc.get("retries", {}).get("jobs", 0) >= 1, (doc.get("retries"), retried.fetchall())
+
+
+def hang_report(spec: Path, proc: subprocess.Popen, chaos: Chaos) -> str:
+    """What a build that does not end is doing: the queue, its processes, the ends of its
+    workers' logs and of its own stderr."""
+    status = subprocess.run([sys.executable, "-m", "clx.cli.main", "status", str(spec)],
+                            capture_output=True, text=True, timeout=60)
+    tree = chaos.sample()
+    alive = "\n".join(f"  {pid} {_cmd(p)[:160]}" for pid, p in sorted(tree.items()))
+    logs = []
+    for log in sorted((spec.parents[1] / ".clx" / "logs").glob("*.log")):
+        logs.append(f"--- {log.name}\n" + "\n".join(log.read_text(errors="replace").splitlines()[-15:]))
+    proc.kill()
+    _, stderr = proc.communicate(timeout=30)
+    return (f"the build did not end (kills: {chaos.kills})\n{status.stdout}{status.stderr}\n"
+            f"processes:\n{alive}\n" + "\n".join(logs) + f"\nbuild stderr:\n{stderr[-3000:]}")
 
 
 def _alive(p: psutil.Process) -> bool:
