@@ -6,6 +6,7 @@ must list the retries."""
 from __future__ import annotations
 
 import json
+import os
 import random
 import sqlite3
 import subprocess
@@ -155,6 +156,8 @@ def test_builds_survive_sigkills_byte_identical_and_without_orphans(tmp_path: Pa
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
+        # a worker hung in its start after a kill is replaced in time for this test
+        env={**os.environ, "CLX_WORKER_START_TIMEOUT": "45"},
     )
     chaos = Chaos(proc.pid, tmp_path / "stormy")
     chaos.start()

@@ -55,8 +55,16 @@ class PoolError(InfrastructureError):
     """The pool cannot serve a job kind any more (its workers keep dying)."""
 
 # How long a worker may take to start (a JVM, Chromium and a page, kernels booting, on a
-# loaded machine) before the pool takes it for hung.
+# loaded machine) before the pool takes it for hung; CLX_WORKER_START_TIMEOUT (seconds)
+# overrides it.
 DEFAULT_START_TIMEOUT = 180.0
+
+
+def _start_timeout() -> float:
+    try:
+        return float(os.environ.get("CLX_WORKER_START_TIMEOUT", "") or DEFAULT_START_TIMEOUT)
+    except ValueError:
+        return DEFAULT_START_TIMEOUT
 
 
 @dataclass
@@ -113,7 +121,7 @@ class WorkerPool:
         python: str = sys.executable,
         env: Mapping[str, str] | None = None,
         warm_kernels: Sequence[str] = (),
-        start_timeout: float = DEFAULT_START_TIMEOUT,
+        start_timeout: float | None = None,
         preload: Sequence[str] = (),
     ) -> None:
         self.queue_url = str(queue) if is_server_url(queue) else None
@@ -134,7 +142,7 @@ class WorkerPool:
         self.env = dict(env) if env is not None else None
         self.warm_kernels = list(warm_kernels)
         self.preload = list(preload)
-        self.start_timeout = start_timeout
+        self.start_timeout = _start_timeout() if start_timeout is None else start_timeout
         self.tmp_root = worker_temp_root(self.state_dir)
         self.slots: list[PoolWorker] = [
             PoolWorker(slot=f"{spec.replace(',', '+')}-{i + 1}", kinds=_kinds(spec))
