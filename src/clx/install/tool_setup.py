@@ -113,13 +113,17 @@ def _register_kernels(prefix: Path, echo: Callable[[str], None]) -> None:
 
     try:
         written = install_deno_kernelspec(binary=deno_binary(prefix))
-        archive = train_java_archive() if tune_java_kernelspec() else None
+        tuned = tune_java_kernelspec()
+        archive = train_java_archive() if tuned else None
     except OSError as e:
         raise SetupError(
             f"cannot write kernelspecs into {sys.prefix}/share/jupyter/kernels: {e}"
         ) from e
     if archive is not None:
         echo(f"clx setup: java class-data archive {archive}")
+    elif tuned is not None:  # the kernel works, only its start is slower
+        echo("clx setup: the Java kernel's class-data archive could not be trained;"
+             " Java kernels start without it")
     if written is None:  # `clx doctor` reports the missing kernel with its fix
         echo(f"clx setup: no Deno binary at {deno_binary(prefix)}: no deno kernelspec written")
     else:

@@ -215,6 +215,13 @@ def _with_stderr(message: str, kernel: Kernel) -> str:
     return f"{message}; its stderr ended with:\n{tail}" if tail else message
 
 
+def _preload_quietly(zygote: Zygote, preload: Sequence[str]) -> None:
+    try:
+        zygote.preload(preload)
+    except Exception as exc:  # the kernels simply start without them
+        log.debug("preloading %s failed: %s", list(preload), exc)
+
+
 def _lacks(kernel: Kernel, zygote: Zygote, preload: Sequence[str]) -> bool:
     """Was ``kernel`` forked before ``zygote`` held some of ``preload``?"""
     if kernel.preloaded is None:
@@ -304,10 +311,7 @@ class KernelPool:
             return
 
         def preload_then_refill() -> None:
-            try:
-                zygote.preload(preload)
-            except Exception as exc:  # the kernels simply start without them
-                log.debug("preloading %s failed: %s", list(preload), exc)
+            _preload_quietly(zygote, preload)
             try:
                 self._refill(key)
             except Exception as exc:  # the job that takes a kernel reports it
@@ -332,10 +336,7 @@ class KernelPool:
             self._replace_if_stale(key)
         zygote = self._zygote(key[1]) if preload and ipykernel else None
         if zygote is not None:
-            try:
-                zygote.preload(preload)
-            except Exception as exc:  # the kernels simply start without them
-                log.debug("preloading %s failed: %s", list(preload), exc)
+            _preload_quietly(zygote, preload)
         with self._lock:
             queue = self._spares[key]
             kernel = queue.popleft() if queue else None

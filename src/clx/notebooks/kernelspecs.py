@@ -221,13 +221,7 @@ def _run_training_kernel(folder: Path, dump: Path, tmp: Path, timeout: float) ->
 
 def _java_build() -> str:
     """``java -version`` in full: the archive fits exactly one JVM build."""
-    try:
-        r = subprocess.run(
-            ["java", "-version"], capture_output=True, text=True, timeout=20, check=False
-        )
-    except (OSError, subprocess.SubprocessError):
-        return ""
-    return r.stderr.strip()
+    return _output(["java", "-version"], stderr=True)
 
 
 @dataclass(frozen=True)
@@ -289,13 +283,18 @@ def _dist_version(dist: str) -> str:
         return "unknown"
 
 
-def _first_line(cmd: list[str], *, stderr: bool = False) -> str:
+def _output(cmd: list[str], *, stderr: bool = False) -> str:
+    """What ``cmd`` prints (on stderr if asked), stripped; "" if it cannot run."""
     try:
         r = subprocess.run(cmd, capture_output=True, text=True, timeout=20, check=False)
     except (OSError, subprocess.SubprocessError):
         return ""
-    text = r.stderr if stderr else r.stdout
-    return text.strip().splitlines()[0] if text.strip() else ""
+    return (r.stderr if stderr else r.stdout).strip()
+
+
+def _first_line(cmd: list[str], *, stderr: bool = False) -> str:
+    text = _output(cmd, stderr=stderr)
+    return text.splitlines()[0] if text else ""
 
 
 def main(argv: list[str] | None = None) -> int:

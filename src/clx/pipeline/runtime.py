@@ -20,7 +20,6 @@ from pathlib import Path
 import psutil
 
 from clx.blobs import FileBlobs, PostgresBlobs
-from clx.notebooks.environments import COURSE_PYTHON_VARIABLE
 from clx.problems import Problem
 from clx.queue.base import Queue, SessionRecord
 from clx.queue.location import open_queue
@@ -144,9 +143,6 @@ class BuildRuntime:
             if self.pool is not None:
                 log.info("restarting the worker pool for %s", wanted)
                 self.pool.stop()
-            env = dict(os.environ)
-            if self.python:
-                env[COURSE_PYTHON_VARIABLE] = self.python
             self.pool = WorkerPool(
                 self.queue_url or self.db,
                 self.session,
@@ -154,7 +150,7 @@ class BuildRuntime:
                 state_dir=self.db.parent,
                 warm_kernels=warm_kernels,
                 preload=preload,
-                env=env,
+                course_python=self.python or "",
             )
             self.pool.start()
             self.counts = wanted

@@ -29,6 +29,7 @@ from pathlib import Path
 
 import psutil
 
+from clx.notebooks.environments import COURSE_PYTHON_VARIABLE
 from clx.problems import Category, InfrastructureError
 from clx.processes import descendants, kill_processes, kill_tree, kill_tree_now, popen
 from clx.queue import (
@@ -99,7 +100,8 @@ class WorkerPool:
     PostgreSQL URL (handed to the workers in their environment, never on a command line);
     ``state_dir`` is the folder handlers keep state in (default: the SQLite file's);
     ``warm_kernels`` the kernelspecs notebook workers boot spares of as they start and
-    ``preload`` the modules their Python fork servers import then;
+    ``preload`` the modules their Python fork servers import then, ``course_python``
+    the interpreter of the course's Python notebooks;
     ``start_timeout`` how long a worker may stay "starting" before it is restarted.
     Use as a context manager.
     """
@@ -123,6 +125,7 @@ class WorkerPool:
         warm_kernels: Sequence[str] = (),
         start_timeout: float | None = None,
         preload: Sequence[str] = (),
+        course_python: str = "",
     ) -> None:
         self.queue_url = str(queue) if is_server_url(queue) else None
         self.db_path = None if self.queue_url else Path(queue).resolve()
@@ -142,6 +145,7 @@ class WorkerPool:
         self.env = dict(env) if env is not None else None
         self.warm_kernels = list(warm_kernels)
         self.preload = list(preload)
+        self.course_python = course_python
         self.start_timeout = _start_timeout() if start_timeout is None else start_timeout
         self.tmp_root = worker_temp_root(self.state_dir)
         self.slots: list[PoolWorker] = [
@@ -282,6 +286,8 @@ class WorkerPool:
             env[WARM_KERNELS_VARIABLE] = ",".join(self.warm_kernels)
         if self.preload:
             env[PRELOAD_VARIABLE] = ",".join(self.preload)
+        if self.course_python:
+            env[COURSE_PYTHON_VARIABLE] = self.course_python
         if self.queue_url:
             env["CLX_QUEUE_URL"] = self.queue_url
         with open(w.log_path, "ab") as logfile:
